@@ -1,0 +1,180 @@
+"""System checks for the settings of django-learning-progress.
+
+Misconfiguration is reported here, by setting name, instead of failing at
+import time. Each message has an id ``learning_progress.E0xx``/``W0xx``,
+documented in :doc:`/settings`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.module_loading import import_string
+
+from django_learning_progress.conf import (
+    CONTENT_MODEL_SETTINGS,
+    DEFAULTS,
+    PROGRESS_MODEL_SETTINGS,
+    app_settings,
+    is_model_label,
+)
+
+LOOKUPS = (
+    # adapter attribute, model kind it starts from, model kind it must reach
+    ("task_course_lookup", "task", "course"),
+    ("quiz_course_lookup", "quiz", "course"),
+    ("question_quiz_lookup", "question", "quiz"),
+)
+
+
+def _resolve_model(setting: str, value: Any, errors: list[checks.CheckMessage]) -> Any:
+    """The model ``value`` names, or ``None`` after appending an error."""
+    if not is_model_label(value):
+        errors.append(
+            checks.Error(
+                f"{setting} must have the form 'app_label.ModelName', got {value!r}.",
+                id="learning_progress.E002",
+            )
+        )
+        return None
+    try:
+        return apps.get_model(value)
+    except LookupError:
+        errors.append(
+            checks.Error(
+                f"{setting} refers to model {value!r}, which is not installed.",
+                hint="Check the app label and model name, and that the app is in INSTALLED_APPS.",
+                id="learning_progress.E003",
+            )
+        )
+        return None
+
+
+def _walk(model: type[models.Model], lookup: str) -> type[models.Model] | str:
+    """The model at the end of relation path ``lookup``, or an error text."""
+    if not isinstance(lookup, str) or not lookup:
+        return f"{lookup!r} is not a lookup path"
+    current = model
+    for part in lookup.split("__"):
+        try:
+            field = current._meta.get_field(part)
+        except FieldDoesNotExist:
+            return f"{current._meta.label} has no field {part!r}"
+        if not field.is_relation or field.related_model is None:
+            return f"{current._meta.label}.{part} is not a relation"
+        related = field.related_model
+        current = apps.get_model(related) if isinstance(related, str) else related
+    return current
+
+
+@checks.register(checks.Tags.models)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+
+    content: dict[str, Any] = {}
+    for kind, setting in CONTENT_MODEL_SETTINGS.items():
+        if not hasattr(settings, setting):
+            errors.append(
+                checks.Error(
+                    f"{setting} is not set.",
+                    hint=f"Name your {kind} model, e.g. {setting} = 'catalog.{kind.title()}'.",
+                    id="learning_progress.E001",
+                )
+            )
+            continue
+        content[kind] = _resolve_model(setting, getattr(settings, setting), errors)
+
+    options = getattr(settings, "LEARNING_PROGRESS", {})
+    if not isinstance(options, dict):
+        errors.append(
+            checks.Error("LEARNING_PROGRESS must be a dict.", id="learning_progress.E007")
+        )
+        return errors
+    for key in sorted(set(options) - set(DEFAULTS)):
+        errors.append(
+            checks.Warning(
+                f"LEARNING_PROGRESS has an unknown key {key!r}.",
+                hint=f"Known keys: {', '.join(sorted(DEFAULTS))}.",
+                id="learning_progress.W001",
+            )
+        )
+
+    from django_learning_progress.content import ContentAdapter
+
+    adapter_path = app_settings.CONTENT_ADAPTER
+    adapter: Any = None
+    try:
+        adapter_cls = import_string(adapter_path)
+    except ImportError as exc:
+        errors.append(
+            checks.Error(
+                f'LEARNING_PROGRESS["CONTENT_ADAPTER"] = {adapter_path!r} cannot be imported: {exc}',
+                id="learning_progress.E004",
+            )
+        )
+    else:
+        if isinstance(adapter_cls, type) and issubclass(adapter_cls, ContentAdapter):
+            adapter = adapter_cls()
+        else:
+            errors.append(
+                checks.Error(
+                    f'LEARNING_PROGRESS["CONTENT_ADAPTER"] = {adapter_path!r} is not a subclass '
+                    "of django_learning_progress.content.ContentAdapter.",
+                    id="learning_progress.E004",
+                )
+            )
+
+    if adapter is not None:
+        for attribute, start, target in LOOKUPS:
+            if content.get(start) is None or content.get(target) is None:
+                continue
+            lookup = getattr(adapter, attribute)
+            reached = _walk(content[start], lookup)
+            if isinstance(reached, str) or reached is not content[target]:
+                problem = (
+                    reached
+                    if isinstance(reached, str)
+                    else f"it leads to {reached._meta.label}, not {content[target]._meta.label}"
+                )
+                errors.append(
+                    checks.Error(
+                        f"{type(adapter).__name__}.{attribute} = {lookup!r} does not resolve "
+                        f"from {CONTENT_MODEL_SETTINGS[start]} to "
+                        f"{CONTENT_MODEL_SETTINGS[target]}: {problem}.",
+                        hint='Fix the lookup in the class named by LEARNING_PROGRESS["CONTENT_ADAPTER"].',
+                        id="learning_progress.E005",
+                    )
+                )
+
+    errors.extend(_check_progress_models())
+    return errors
+
+
+def _check_progress_models() -> list[checks.CheckMessage]:
+    from django_learning_progress import abstract_models
+
+    bases = {
+        "enrollment": abstract_models.AbstractCourseEnrollment,
+        "task_progress": abstract_models.AbstractTaskProgress,
+        "quiz_attempt": abstract_models.AbstractQuizAttempt,
+        "quiz_response": abstract_models.AbstractQuizResponse,
+    }
+    errors: list[checks.CheckMessage] = []
+    for kind, (setting, _default) in PROGRESS_MODEL_SETTINGS.items():
+        if not hasattr(settings, setting):
+            continue
+        model = _resolve_model(setting, getattr(settings, setting), errors)
+        if model is not None and not issubclass(model, bases[kind]):
+            errors.append(
+                checks.Error(
+                    f"{setting} refers to {model._meta.label}, which does not subclass "
+                    f"django_learning_progress.abstract_models.{bases[kind].__name__}.",
+                    id="learning_progress.E006",
+                )
+            )
+    return errors

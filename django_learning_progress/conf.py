@@ -1,0 +1,84 @@
+"""Settings of django-learning-progress.
+
+Two kinds of settings exist:
+
+* Flat ``LEARNING_PROGRESS_*_MODEL`` settings name models. Django's migrations
+  must see them, so they are top-level settings like ``AUTH_USER_MODEL``.
+* Behaviour options live in one dict, ``LEARNING_PROGRESS``. They are read on
+  every access through :data:`app_settings`, so ``override_settings`` works.
+
+Nothing here raises at import time: a missing or malformed setting is
+reported by the system checks (see :mod:`django_learning_progress.checks`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+
+#: Flat settings naming the host's content models (required).
+CONTENT_MODEL_SETTINGS: dict[str, str] = {
+    "course": "LEARNING_PROGRESS_COURSE_MODEL",
+    "task": "LEARNING_PROGRESS_TASK_MODEL",
+    "quiz": "LEARNING_PROGRESS_QUIZ_MODEL",
+    "question": "LEARNING_PROGRESS_QUESTION_MODEL",
+}
+
+#: Flat settings naming the (swappable) progress models, with their defaults.
+PROGRESS_MODEL_SETTINGS: dict[str, tuple[str, str]] = {
+    "enrollment": ("LEARNING_PROGRESS_ENROLLMENT_MODEL", "learning_progress.CourseEnrollment"),
+    "task_progress": ("LEARNING_PROGRESS_TASK_PROGRESS_MODEL", "learning_progress.TaskProgress"),
+    "quiz_attempt": ("LEARNING_PROGRESS_QUIZ_ATTEMPT_MODEL", "learning_progress.QuizAttempt"),
+    "quiz_response": ("LEARNING_PROGRESS_QUIZ_RESPONSE_MODEL", "learning_progress.QuizResponse"),
+}
+
+_MODEL_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def is_model_label(value: object) -> bool:
+    """Whether ``value`` has the ``"app_label.ModelName"`` form."""
+    return isinstance(value, str) and bool(_MODEL_LABEL.match(value))
+
+
+def model_setting(kind: str) -> str:
+    """The model label configured for ``kind`` (``"course"``, ``"enrollment"``, ...).
+
+    A content model setting that is missing or malformed yields a placeholder
+    label that resolves to no model, so that importing the models never fails;
+    the system checks then report the setting by name.
+    """
+    if kind in CONTENT_MODEL_SETTINGS:
+        name = CONTENT_MODEL_SETTINGS[kind]
+        value = getattr(settings, name, None)
+        if is_model_label(value):
+            return str(value)
+        return f"learning_progress.Unconfigured{kind.title()}Model"
+    name, default = PROGRESS_MODEL_SETTINGS[kind]
+    value = getattr(settings, name, default)
+    return str(value) if is_model_label(value) else default
+
+
+DEFAULTS: dict[str, Any] = {
+    "CONTENT_ADAPTER": "django_learning_progress.content.ContentAdapter",
+}
+
+
+class AppSettings:
+    """Behaviour options from ``settings.LEARNING_PROGRESS``, read on every access."""
+
+    def _get(self, name: str) -> Any:
+        options = getattr(settings, "LEARNING_PROGRESS", None)
+        if not isinstance(options, dict):  # reported by check learning_progress.E007
+            options = {}
+        return options.get(name, DEFAULTS[name])
+
+    @property
+    def CONTENT_ADAPTER(self) -> str:
+        """Dotted path of the :class:`~django_learning_progress.content.ContentAdapter` class."""
+        return str(self._get("CONTENT_ADAPTER"))
+
+
+#: The single instance to read behaviour options from.
+app_settings = AppSettings()

@@ -1,0 +1,92 @@
+"""Settings for the test suite.
+
+The database comes from the environment: ``DB_BACKEND`` is ``sqlite``
+(default), ``postgres`` or ``mariadb``; ``DB_NAME`` names the test database
+so that parallel tox environments never share one.
+"""
+
+import importlib.util
+import os
+import re
+
+SECRET_KEY = "tests-only-not-secret"
+DEBUG = False
+USE_TZ = True
+TIME_ZONE = "UTC"
+ROOT_URLCONF = "tests.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"  # the app must not follow this
+HAS_DRF = importlib.util.find_spec("rest_framework") is not None
+
+DB_BACKEND = os.environ.get("DB_BACKEND", "sqlite")
+DB_NAME = re.sub(r"\W", "_", os.environ.get("DB_NAME", "learning_progress"))
+
+if DB_BACKEND == "postgres":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": "postgres",
+            "USER": os.environ.get("PGUSER", "postgres"),
+            "PASSWORD": os.environ.get("PGPASSWORD", ""),
+            "HOST": os.environ.get("PGHOST", "127.0.0.1"),
+            "PORT": os.environ.get("PGPORT", "5432"),
+            "TEST": {"NAME": f"test_{DB_NAME}"},
+        }
+    }
+elif DB_BACKEND == "mariadb":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.mysql",
+            "NAME": "test",
+            "USER": os.environ.get("MYSQL_USER", "root"),
+            "PASSWORD": os.environ.get("MYSQL_PASSWORD", ""),
+            "HOST": os.environ.get("MYSQL_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("MYSQL_PORT", "3306"),
+            "OPTIONS": {"charset": "utf8mb4"},
+            "TEST": {"NAME": f"test_{DB_NAME}", "CHARSET": "utf8mb4"},
+        }
+    }
+elif DB_BACKEND == "sqlite":
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+else:
+    raise RuntimeError(f"Unknown DB_BACKEND {DB_BACKEND!r}")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "tests.testapp",
+    "django_learning_progress",
+]
+if HAS_DRF:
+    INSTALLED_APPS += ["rest_framework"]
+
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+STATIC_URL = "/static/"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LEARNING_PROGRESS_COURSE_MODEL = "testapp.Course"
+LEARNING_PROGRESS_TASK_MODEL = "testapp.Lesson"
+LEARNING_PROGRESS_QUIZ_MODEL = "testapp.Quiz"
+LEARNING_PROGRESS_QUESTION_MODEL = "testapp.Question"
+LEARNING_PROGRESS = {"CONTENT_ADAPTER": "tests.testapp.adapter.TestAdapter"}

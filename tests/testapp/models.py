@@ -1,0 +1,90 @@
+"""A host LMS's content models, deliberately shaped unlike the defaults.
+
+* tasks reach their course through a module (``task__module__course``);
+* questions carry their points in ``marks``, not ``points``;
+* quizzes and questions are created in this app's *second* migration, which
+  therefore declares ``run_before`` on ``learning_progress.0001_initial``.
+"""
+
+from decimal import Decimal
+
+from django.db import models
+
+
+class Course(models.Model):
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Module(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Lesson(models.Model):
+    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
+    title = models.CharField(max_length=200)
+    position = models.PositiveIntegerField(default=0)
+    optional = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["module__position", "position"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Quiz(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="quizzes")
+    title = models.CharField(max_length=200)
+    max_attempts = models.PositiveIntegerField(null=True, blank=True)
+    pass_mark = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    time_limit = models.PositiveIntegerField(null=True, blank=True, help_text="minutes")
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Question(models.Model):
+    KIND_CHOICE = "choice"
+    KIND_ESSAY = "essay"
+    KIND_MULTI = "multi"
+
+    quiz = models.ForeignKey(Quiz, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, default=KIND_CHOICE)
+    answer = models.JSONField(null=True, blank=True)
+    marks = models.DecimalField(max_digits=6, decimal_places=2, default=Decimal("1"))
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def grade_response(self, response: object) -> bool | float | None:
+        if self.kind == self.KIND_ESSAY:
+            return None
+        if self.kind == self.KIND_MULTI:
+            expected = set(self.answer or [])
+            given = set(response) if isinstance(response, list) else set()
+            if not expected:
+                return 0.0
+            return len(expected & given) / len(expected) if given <= expected else 0.0
+        return response == self.answer
