@@ -18,6 +18,8 @@ Deletion rules (``on_delete``):
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -77,6 +79,22 @@ class AbstractCourseEnrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.course_id} ({self.status})"
+
+    def calculate_course_progress(self) -> float:
+        """The learner's completion percentage in this course, 0-100 (one query).
+
+        Same as :func:`django_learning_progress.helpers.calculate_progress_percentage`.
+        """
+        from django_learning_progress import helpers
+
+        return helpers.calculate_progress_percentage(self.user_id, self.course_id)
+
+    def get_progress_stats(self) -> dict[str, Any]:
+        """``total_tasks``, ``completed``, ``in_progress``, ``not_started`` and
+        ``completion_percentage`` for this learner in this course (one query)."""
+        from django_learning_progress import helpers
+
+        return helpers.get_progress_stats(self.user_id, self.course_id)
 
 
 class AbstractTaskProgress(models.Model):

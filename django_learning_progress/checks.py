@@ -19,6 +19,8 @@ from django.utils.module_loading import import_string
 from django_learning_progress.conf import (
     CONTENT_MODEL_SETTINGS,
     DEFAULTS,
+    GRADE_METHODS,
+    OVERDUE_POLICIES,
     PROGRESS_MODEL_SETTINGS,
     app_settings,
     is_model_label,
@@ -104,6 +106,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             )
         )
 
+    errors.extend(_check_options(options))
+
     from django_learning_progress.content import ContentAdapter
 
     adapter_path = app_settings.CONTENT_ADAPTER
@@ -152,6 +156,36 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                 )
 
     errors.extend(_check_progress_models())
+    return errors
+
+
+def _is_int(value: Any, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+OPTION_RULES: dict[str, tuple[Any, str]] = {
+    "AUTO_ENROLL": (lambda v: isinstance(v, bool), "True or False"),
+    "MAX_TIME_PER_CALL": (lambda v: _is_int(v, 1), "a whole number of seconds, at least 1"),
+    "REQUIRE_QUIZZES_FOR_COMPLETION": (lambda v: isinstance(v, bool), "True or False"),
+    "QUIZ_GRADE_METHOD": (lambda v: v in GRADE_METHODS, f"one of {', '.join(GRADE_METHODS)}"),
+    "OVERDUE_ATTEMPT_POLICY": (
+        lambda v: v in OVERDUE_POLICIES,
+        f"one of {', '.join(OVERDUE_POLICIES)}",
+    ),
+    "DEADLINE_GRACE_SECONDS": (lambda v: _is_int(v, 0), "a whole number of seconds, at least 0"),
+}
+
+
+def _check_options(options: dict[str, Any]) -> list[checks.CheckMessage]:
+    errors: list[checks.CheckMessage] = []
+    for key, (valid, expected) in OPTION_RULES.items():
+        if key in options and not valid(options[key]):
+            errors.append(
+                checks.Error(
+                    f'LEARNING_PROGRESS["{key}"] must be {expected}, got {options[key]!r}.',
+                    id="learning_progress.E008",
+                )
+            )
     return errors
 
 

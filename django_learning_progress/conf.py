@@ -60,8 +60,17 @@ def model_setting(kind: str) -> str:
     return str(value) if is_model_label(value) else default
 
 
+GRADE_METHODS = ("highest", "latest", "first", "average")
+OVERDUE_POLICIES = ("submit", "abandon")
+
 DEFAULTS: dict[str, Any] = {
     "CONTENT_ADAPTER": "django_learning_progress.content.ContentAdapter",
+    "AUTO_ENROLL": False,
+    "MAX_TIME_PER_CALL": 3600,
+    "REQUIRE_QUIZZES_FOR_COMPLETION": False,
+    "QUIZ_GRADE_METHOD": "highest",
+    "OVERDUE_ATTEMPT_POLICY": "submit",
+    "DEADLINE_GRACE_SECONDS": 0,
 }
 
 
@@ -78,6 +87,36 @@ class AppSettings:
     def CONTENT_ADAPTER(self) -> str:
         """Dotted path of the :class:`~django_learning_progress.content.ContentAdapter` class."""
         return str(self._get("CONTENT_ADAPTER"))
+
+    @property
+    def AUTO_ENROLL(self) -> bool:
+        """Enroll a learner automatically when they start a task or quiz of a course."""
+        return bool(self._get("AUTO_ENROLL"))
+
+    @property
+    def MAX_TIME_PER_CALL(self) -> int:
+        """Most seconds one call may add to a task's or response's time spent."""
+        return int(self._get("MAX_TIME_PER_CALL"))
+
+    @property
+    def REQUIRE_QUIZZES_FOR_COMPLETION(self) -> bool:
+        """Course completion also needs every quiz of the course passed."""
+        return bool(self._get("REQUIRE_QUIZZES_FOR_COMPLETION"))
+
+    @property
+    def QUIZ_GRADE_METHOD(self) -> str:
+        """How a quiz grade is taken over attempts: highest, latest, first or average."""
+        return str(self._get("QUIZ_GRADE_METHOD"))
+
+    @property
+    def OVERDUE_ATTEMPT_POLICY(self) -> str:
+        """What happens to an attempt past its deadline: ``submit`` or ``abandon``."""
+        return str(self._get("OVERDUE_ATTEMPT_POLICY"))
+
+    @property
+    def DEADLINE_GRACE_SECONDS(self) -> int:
+        """Seconds after an attempt's deadline during which answers are still accepted."""
+        return int(self._get("DEADLINE_GRACE_SECONDS"))
 
 
 #: The single instance to read behaviour options from.

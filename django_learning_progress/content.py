@@ -134,6 +134,11 @@ class ContentAdapter:
 
     # -- structure ---------------------------------------------------------------
 
+    # ``course`` and ``quiz`` arguments below may be instances, primary keys or
+    # query expressions such as ``OuterRef("course")``: the library builds
+    # set-based queries from these querysets. Build overrides from filter()
+    # lookups so that they keep working as subqueries.
+
     def course_tasks(self, course: Any) -> models.QuerySet[Any]:
         """All tasks of ``course``, in the task model's default ordering, then by id."""
         qs = self.task_model._default_manager.filter(**{self.task_course_lookup: course})
@@ -211,6 +216,14 @@ class ContentAdapter:
         if isinstance(value, timedelta):
             return value
         return timedelta(minutes=float(value))
+
+    def grade_method(self, quiz: Any) -> str:
+        """How the grade of ``quiz`` is taken over a learner's completed attempts.
+
+        One of ``"highest"``, ``"latest"``, ``"first"`` or ``"average"``.
+        Default: ``LEARNING_PROGRESS["QUIZ_GRADE_METHOD"]``; override to vary it per quiz.
+        """
+        return app_settings.QUIZ_GRADE_METHOD
 
     def grade(self, question: Any, response: Any) -> Grade:
         """Grade one ``response`` (the JSON answer as given) to ``question``.

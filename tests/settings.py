@@ -85,6 +85,7 @@ TEMPLATES = [
 STATIC_URL = "/static/"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+AUTH_USER_MODEL = "testapp.User"
 LEARNING_PROGRESS_COURSE_MODEL = "testapp.Course"
 LEARNING_PROGRESS_TASK_MODEL = "testapp.Lesson"
 LEARNING_PROGRESS_QUIZ_MODEL = "testapp.Quiz"

@@ -88,8 +88,17 @@ def test_options_must_be_a_dict_and_unknown_keys_warn() -> None:
     assert "CONTENT_ADAPTR" in messages[0].msg
 
 
-def test_broken_configuration_is_reported_by_check_not_at_import() -> None:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings_broken", "DB_BACKEND": "sqlite"}
+def run_check(tmp_path: Path, settings_text: str) -> tuple[int, str]:
+    """``manage.py check`` in a subprocess with settings written to ``tmp_path``."""
+    (tmp_path / "check_settings.py").write_text(
+        "from tests.settings import *  # noqa: F403\n" + settings_text
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "check_settings",
+        "DB_BACKEND": "sqlite",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)]),
+    }
     result = subprocess.run(
         [sys.executable, "-m", "django", "check"],
         cwd=ROOT,
@@ -98,9 +107,37 @@ def test_broken_configuration_is_reported_by_check_not_at_import() -> None:
         text=True,
         timeout=120,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode != 0
-    assert "Traceback" not in output
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_broken_configuration_is_reported_by_check_not_at_import(tmp_path: Path) -> None:
+    code, output = run_check(
+        tmp_path,
+        "del LEARNING_PROGRESS_QUIZ_MODEL\n"
+        "LEARNING_PROGRESS_TASK_MODEL = 'testapp.Nope'\n"
+        "LEARNING_PROGRESS = {'CONTENT_ADAPTER': 'tests.testapp.adapter.Missing'}\n",
+    )
+    assert code != 0
+    assert "Traceback" not in output, output
     assert "learning_progress.E001" in output and "LEARNING_PROGRESS_QUIZ_MODEL" in output
     assert "learning_progress.E003" in output and "LEARNING_PROGRESS_TASK_MODEL" in output
     assert "learning_progress.E004" in output
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "code"),
+    [
+        ("LEARNING_PROGRESS_QUESTION_MODEL", None, "learning_progress.E001"),
+        ("LEARNING_PROGRESS_QUESTION_MODEL", "testapp.Nope", "learning_progress.E003"),
+        ("LEARNING_PROGRESS_ENROLLMENT_MODEL", "nope.Model", "learning_progress.E003"),
+    ],
+)
+def test_admin_does_not_hide_the_checks(
+    tmp_path: Path, setting: str, value: str | None, code: str
+) -> None:
+    """With django.contrib.admin installed, wrong settings still reach our checks."""
+    assignment = f"del {setting}" if value is None else f"{setting} = {value!r}"
+    returncode, output = run_check(tmp_path, assignment + "\n")
+    assert returncode != 0
+    assert "Traceback" not in output, output
+    assert code in output and setting in output

@@ -8,7 +8,14 @@
 
 from decimal import Decimal
 
+from django.contrib.auth.models import AbstractUser
 from django.db import models
+
+from django_learning_progress.mixins import LearningProgressUserMixin
+
+
+class User(LearningProgressUserMixin, AbstractUser):
+    """The host's custom user model, with the progress helpers."""
 
 
 class Course(models.Model):

@@ -1,0 +1,143 @@
+"""Set-based query expressions shared by the helpers, services, API and analytics.
+
+Internal module. Every figure is computed from the task (or quiz) side with
+subqueries, so one learner's figure counts *distinct* tasks of the course:
+other learners' rows, tasks outside the course or duplicate joins cannot
+move it.
+
+A ``user`` or ``course`` argument is either a concrete value (an instance or
+a primary key) or an :class:`Outer` naming a field of the row being annotated,
+which is turned into a correctly nested ``OuterRef`` at each depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import (
+    Case,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
+
+from django_learning_progress.choices import AttemptStatus, TaskStatus
+from django_learning_progress.content import get_content_adapter
+from django_learning_progress.models import get_quiz_attempt_model, get_task_progress_model
+
+
+@dataclass(frozen=True)
+class Outer:
+    """A field of the outermost row, e.g. ``Outer("user")``."""
+
+    field: str
+
+
+def at(value: Any, depth: int) -> Any:
+    """``value`` as seen from a subquery ``depth`` levels below the outer row."""
+    if not isinstance(value, Outer):
+        return value
+    ref: Any = value.field
+    for _ in range(depth):
+        ref = OuterRef(ref)
+    return ref
+
+
+def count(qs: QuerySet[Any]) -> Coalesce:
+    """A scalar subquery counting the rows of ``qs``."""
+    counted = qs.order_by().annotate(_n=Func(F("pk"), function="COUNT")).values("_n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def total(qs: QuerySet[Any], field: str) -> Coalesce:
+    """A scalar subquery summing ``field`` over ``qs`` (0 when empty)."""
+    summed = qs.order_by().annotate(_s=Func(F(field), function="SUM")).values("_s")
+    return Coalesce(Subquery(summed, output_field=IntegerField()), 0)
+
+
+def latest(qs: QuerySet[Any], field: str) -> Subquery:
+    """A scalar subquery with the greatest ``field`` of ``qs`` (``None`` when empty)."""
+    return Subquery(qs.order_by().annotate(_m=Func(F(field), function="MAX")).values("_m"))
+
+
+def percentage(done: str, of: str) -> Case:
+    """``done / of * 100`` as a float, 0 when ``of`` is 0."""
+    return Case(
+        When(**{of: 0}, then=Value(0.0)),
+        default=Cast(F(done), FloatField()) * Value(100.0) / Cast(F(of), FloatField()),
+        output_field=FloatField(),
+    )
+
+
+def progress_annotations(user: Any, course: Any, *, required_total: int | None = None) -> dict:
+    """Annotations for a row standing for one learner in one course.
+
+    Keys: ``tasks_total``, ``tasks_completed``, ``tasks_in_progress``,
+    ``time_spent``, ``last_activity_at``, ``next_task_id`` and ``percentage``.
+    ``required_total`` may be passed when it is already known (one course).
+    """
+    adapter = get_content_adapter()
+    TaskProgress = get_task_progress_model()
+
+    def learner_tasks(status: str) -> QuerySet[Any]:
+        required = adapter.required_tasks(at(course, 2)).order_by().values("pk")
+        return TaskProgress._default_manager.filter(
+            user=at(user, 1), status=status, task__in=required
+        )
+
+    course_rows = TaskProgress._default_manager.filter(user=at(user, 1), course=at(course, 1))
+    completed_tasks = TaskProgress._default_manager.filter(
+        user=at(user, 2), status=TaskStatus.COMPLETED
+    ).values("task")
+    next_task = (
+        adapter.required_tasks(at(course, 1)).exclude(pk__in=completed_tasks).values("pk")[:1]
+    )
+    return {
+        "tasks_total": (
+            Value(required_total)
+            if required_total is not None
+            else count(adapter.required_tasks(at(course, 1)))
+        ),
+        "tasks_completed": count(learner_tasks(TaskStatus.COMPLETED)),
+        "tasks_in_progress": count(learner_tasks(TaskStatus.IN_PROGRESS)),
+        "time_spent": total(course_rows, "time_spent"),
+        "last_activity_at": latest(course_rows, "last_activity_at"),
+        "next_task_id": Subquery(next_task),
+    }
+
+
+def with_percentage(qs: QuerySet[Any]) -> QuerySet[Any]:
+    """``qs`` (annotated by :func:`progress_annotations`) with ``percentage``."""
+    return qs.annotate(percentage=percentage("tasks_completed", "tasks_total"))
+
+
+def quiz_grade_annotations(user: Any) -> dict:
+    """Annotations for quiz rows: the learner's grade by each method.
+
+    Keys ``grade_highest``, ``grade_latest``, ``grade_first``,
+    ``grade_average`` (percentages over *completed* attempts, ``None`` when
+    there are none) and ``attempts_completed``.
+    """
+    completed = get_quiz_attempt_model()._default_manager.filter(
+        user=at(user, 1), quiz=OuterRef("pk"), status=AttemptStatus.COMPLETED
+    )
+
+    def first_by(*ordering: str) -> Subquery:
+        return Subquery(completed.order_by(*ordering).values("percentage")[:1])
+
+    average = completed.order_by().annotate(_a=Func(F("percentage"), function="AVG"))
+    return {
+        "grade_highest": first_by("-percentage", "attempt_number"),
+        "grade_latest": first_by("-attempt_number"),
+        "grade_first": first_by("attempt_number"),
+        "grade_average": Subquery(average.values("_a"), output_field=FloatField()),
+        "attempts_completed": count(completed),
+    }

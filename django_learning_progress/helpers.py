@@ -1,0 +1,261 @@
+"""Read-only progress helpers, taking the user first.
+
+These are the functions behind :class:`~django_learning_progress.mixins.LearningProgressUserMixin`,
+for hosts that cannot change their user model::
+
+    from django_learning_progress import helpers
+
+    helpers.calculate_progress_percentage(request.user, course)   # 62.5
+
+Every helper answers in a fixed, small number of queries whatever the size of
+the course; none of them writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from django_learning_progress import _expressions as ex
+from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
+from django_learning_progress.content import get_content_adapter
+from django_learning_progress.models import get_enrollment_model, get_quiz_attempt_model
+
+PERCENT = Decimal("0.01")
+
+
+def _pk(obj: Any) -> Any:
+    return getattr(obj, "pk", obj)
+
+
+@dataclass
+class CourseProgress:
+    """One learner's progress in one course (see :func:`get_course_progress`).
+
+    ``percentage`` is completed required tasks over required tasks, 0 to 100
+    with two decimals; a course without required tasks is at 0.
+    """
+
+    course_id: Any
+    status: str | None
+    enrolled_at: datetime | None
+    completed_at: datetime | None
+    tasks_total: int
+    tasks_completed: int
+    tasks_in_progress: int
+    percentage: float
+    time_spent: int
+    last_activity_at: datetime | None
+    quizzes_total: int
+    quizzes_passed: int
+    next_task_id: Any
+    _next_task: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def is_enrolled(self) -> bool:
+        return self.status in (EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED)
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status == EnrollmentStatus.COMPLETED
+
+    @property
+    def next_task(self) -> Any:
+        """The first required task (in course order) not completed yet, or ``None``.
+
+        Loaded with one query on first access.
+        """
+        if self._next_task is None and self.next_task_id is not None:
+            model = get_content_adapter().task_model
+            self._next_task = model._default_manager.get(pk=self.next_task_id)
+        return self._next_task
+
+
+def _round(value: float) -> float:
+    return float(Decimal(str(value)).quantize(PERCENT))
+
+
+def _course_row(user: Any, course: Any, *fields: str, using: str | None = None) -> dict[str, Any]:
+    """One query: the course row annotated with ``user``'s progress figures."""
+    adapter = get_content_adapter()
+    Enrollment = get_enrollment_model()
+    enrollment = Enrollment._default_manager.filter(user=_pk(user), course=OuterRef("pk"))
+    courses = adapter.course_model._default_manager.db_manager(using)
+    qs = courses.filter(pk=_pk(course)).annotate(
+        **ex.progress_annotations(_pk(user), ex.Outer("pk")),
+        status=Subquery(enrollment.values("status")[:1]),
+        enrolled_at=Subquery(enrollment.values("enrolled_at")[:1]),
+        completed_at=Subquery(enrollment.values("completed_at")[:1]),
+    )
+    row = ex.with_percentage(qs).values(*fields).first()
+    if row is None:
+        course_model: Any = adapter.course_model
+        raise course_model.DoesNotExist(f"No course with pk {_pk(course)!r}.")
+    return row
+
+
+def calculate_progress_percentage(user: Any, course: Any) -> float:
+    """Completed required tasks over required tasks of ``course``, 0-100 (one query).
+
+    A course without required tasks is at 0.
+    """
+    return _round(_course_row(user, course, "percentage")["percentage"])
+
+
+def is_course_completed(user: Any, course: Any) -> bool:
+    """Whether ``user``'s enrollment in ``course`` is ``completed`` (one query)."""
+    return (
+        get_enrollment_model()
+        ._default_manager.filter(
+            user=_pk(user), course=_pk(course), status=EnrollmentStatus.COMPLETED
+        )
+        .exists()
+    )
+
+
+def quiz_results(user: Any, quizzes: QuerySet[Any]) -> list[tuple[Any, Decimal | None, bool]]:
+    """``(quiz, grade, passed)`` for each quiz of ``quizzes``, in one query.
+
+    ``grade`` follows the quiz's grade method; ``passed`` compares it with the
+    pass mark (a quiz without pass mark is passed by any completed attempt).
+    """
+    adapter = get_content_adapter()
+    results = []
+    for quiz in quizzes.annotate(**ex.quiz_grade_annotations(_pk(user))):
+        grade = getattr(quiz, f"grade_{adapter.grade_method(quiz)}")
+        grade = None if grade is None else Decimal(str(grade)).quantize(PERCENT)
+        pass_mark = adapter.pass_mark(quiz)
+        passed = grade is not None and (pass_mark is None or grade >= pass_mark)
+        results.append((quiz, grade, passed))
+    return results
+
+
+def get_course_progress(user: Any, course: Any) -> CourseProgress:
+    """Everything about ``user``'s progress in ``course``, in two queries.
+
+    Tasks, time and enrollment come from one query on the course row; quiz
+    grades from one query on the course's quizzes.
+    """
+    row = _course_row(
+        user,
+        course,
+        "tasks_total",
+        "tasks_completed",
+        "tasks_in_progress",
+        "percentage",
+        "time_spent",
+        "last_activity_at",
+        "next_task_id",
+        "status",
+        "enrolled_at",
+        "completed_at",
+    )
+    quizzes = quiz_results(user, get_content_adapter().course_quizzes(_pk(course)))
+    return CourseProgress(
+        course_id=_pk(course),
+        status=row["status"],
+        enrolled_at=row["enrolled_at"],
+        completed_at=row["completed_at"],
+        tasks_total=row["tasks_total"],
+        tasks_completed=row["tasks_completed"],
+        tasks_in_progress=row["tasks_in_progress"],
+        percentage=_round(row["percentage"]),
+        time_spent=row["time_spent"],
+        last_activity_at=row["last_activity_at"],
+        quizzes_total=len(quizzes),
+        quizzes_passed=sum(1 for _quiz, _grade, passed in quizzes if passed),
+        next_task_id=row["next_task_id"],
+    )
+
+
+def get_progress_stats(user: Any, course: Any) -> dict[str, Any]:
+    """The seed system's statistics: ``total_tasks``, ``completed``, ``in_progress``,
+    ``not_started`` and ``completion_percentage`` (one query)."""
+    row = _course_row(
+        user, course, "tasks_total", "tasks_completed", "tasks_in_progress", "percentage"
+    )
+    return {
+        "total_tasks": row["tasks_total"],
+        "completed": row["tasks_completed"],
+        "in_progress": row["tasks_in_progress"],
+        "not_started": row["tasks_total"] - row["tasks_completed"] - row["tasks_in_progress"],
+        "completion_percentage": _round(row["percentage"]),
+    }
+
+
+def get_latest_quiz_attempt(user: Any, quiz: Any = None) -> Any:
+    """The user's most recently started attempt at ``quiz`` (any quiz when ``None``).
+
+    Ties on ``started_at`` go to the higher id, so the answer is stable.
+    """
+    qs = get_quiz_attempt_model()._default_manager.filter(user=_pk(user))
+    if quiz is not None:
+        qs = qs.filter(quiz=_pk(quiz))
+    return qs.order_by("-started_at", "-pk").first()
+
+
+def get_best_quiz_attempt(user: Any, quiz: Any) -> Any:
+    """The user's completed attempt at ``quiz`` with the highest percentage.
+
+    Ties go to the earliest attempt; ``None`` without a completed attempt.
+    """
+    return (
+        get_quiz_attempt_model()
+        ._default_manager.filter(user=_pk(user), quiz=_pk(quiz), status=AttemptStatus.COMPLETED)
+        .order_by("-percentage", "attempt_number")
+        .first()
+    )
+
+
+def get_quiz_grade(user: Any, quiz: Any) -> Decimal | None:
+    """The user's grade for ``quiz`` (a percentage), by the quiz's grade method.
+
+    ``highest``, ``latest``, ``first`` or ``average`` over completed attempts;
+    ``None`` without a completed attempt. One query.
+    """
+    quizzes = get_content_adapter().quiz_model._default_manager.filter(pk=_pk(quiz))
+    results = quiz_results(user, quizzes)
+    return results[0][1] if results else None
+
+
+def get_enrolled_courses(user: Any, *, include_dropped: bool = False) -> QuerySet[Any]:
+    """The user's enrollments, with ``course`` loaded and progress annotated.
+
+    Each enrollment carries ``tasks_total``, ``tasks_completed``,
+    ``tasks_in_progress``, ``percentage``, ``time_spent``,
+    ``last_activity_at`` and ``next_task_id``. One query, whatever the number
+    of courses. Ordered by enrollment date, newest first.
+    """
+    qs = get_enrollment_model()._default_manager.filter(user=_pk(user))
+    if not include_dropped:
+        qs = qs.exclude(status=EnrollmentStatus.DROPPED)
+    qs = qs.select_related("course").annotate(
+        **ex.progress_annotations(ex.Outer("user"), ex.Outer("course"))
+    )
+    return ex.with_percentage(qs).order_by("-enrolled_at", "-pk")
+
+
+def course_roster(course: Any) -> QuerySet[Any]:
+    """Every enrollment in ``course`` (``user`` loaded), annotated for instructors.
+
+    Annotations: ``tasks_total``, ``tasks_completed``, ``tasks_in_progress``,
+    ``percentage``, ``time_spent``, ``last_activity_at``, ``next_task_id``.
+    Evaluating it takes two queries (the required task count, then the list)
+    whatever the number of learners and tasks; filter and order it like any
+    queryset (default order: enrollment id).
+    """
+    adapter = get_content_adapter()
+    required_total = adapter.required_tasks(_pk(course)).order_by().count()
+    qs = (
+        get_enrollment_model()
+        ._default_manager.filter(course=_pk(course))
+        .select_related("user")
+        .annotate(
+            **ex.progress_annotations(ex.Outer("user"), _pk(course), required_total=required_total)
+        )
+    )
+    return ex.with_percentage(qs).order_by("pk")

@@ -1,0 +1,729 @@
+"""Services: the only code that changes progress state.
+
+Every function runs in a transaction on the database the router picks for
+writes to the progress models (reads that decide a write happen there too),
+validates its input, leaves the data untouched when it raises, is idempotent
+where a repeat is natural, and sends :mod:`~django_learning_progress.signals`
+after commit only when state really changes.
+
+Errors:
+
+* :class:`~django.core.exceptions.ValidationError` for bad input or a
+  request that the current state refuses (``code`` tells which, e.g.
+  ``"not_enrolled"``, ``"max_attempts"``, ``"attempt_closed"``);
+* :class:`~django.core.exceptions.PermissionDenied` when ``user`` is not the
+  owner of the attempt passed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import router, transaction
+from django.db.models import F, Max, Model, Sum
+from django.dispatch import Signal
+from django.utils import timezone
+
+from django_learning_progress import helpers, signals
+from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
+from django_learning_progress.conf import app_settings
+from django_learning_progress.content import get_content_adapter, to_points
+from django_learning_progress.models import (
+    get_enrollment_model,
+    get_quiz_attempt_model,
+    get_quiz_response_model,
+    get_task_progress_model,
+)
+
+logger = logging.getLogger("django_learning_progress.signals")
+
+PERCENT = Decimal("0.01")
+
+__all__ = [
+    "abandon_attempt",
+    "add_time_spent",
+    "answer_question",
+    "close_if_overdue",
+    "close_overdue_attempts",
+    "complete_enrollment",
+    "complete_task",
+    "drop_enrollment",
+    "enroll",
+    "grade_response",
+    "reopen_enrollment",
+    "reset_task",
+    "start_attempt",
+    "start_task",
+    "submit_attempt",
+]
+
+
+# -- plumbing ----------------------------------------------------------------------
+
+
+def _db() -> str:
+    return router.db_for_write(get_enrollment_model())
+
+
+def _objects(model: type[Model], db: str) -> Any:
+    return model._default_manager.db_manager(db)
+
+
+def _emit(signal: Signal, instance: Model, db: str, **kwargs: Any) -> None:
+    """Send ``signal`` after the current transaction commits, robustly."""
+    sender = type(instance)
+
+    def send() -> None:
+        for receiver, result in signal.send_robust(sender=sender, **kwargs):
+            if isinstance(result, Exception):
+                logger.error(
+                    "A receiver of a learning progress signal raised: %r",
+                    receiver,
+                    exc_info=(type(result), result, result.__traceback__),
+                )
+
+    transaction.on_commit(send, using=db)
+
+
+def _field_error(field: str, message: str, code: str) -> ValidationError:
+    """A ``ValidationError`` for ``field``; ``.code`` is set on it too for convenience."""
+    error = ValidationError({field: ValidationError(message, code=code)})
+    error.code = code
+    return error
+
+
+def _require(obj: Any, model: type[Model], name: str) -> None:
+    if not isinstance(obj, model) or obj.pk is None:
+        raise _field_error(
+            name, f"Expected a saved {model._meta.label} instance, got {obj!r}.", "invalid"
+        )
+
+
+def _require_user(user: Any, name: str = "user") -> None:
+    _require(user, get_user_model(), name)
+
+
+def _seconds(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _field_error(name, "Must be a whole number of seconds.", "invalid")
+    if value < 0:
+        raise _field_error(name, "Must not be negative.", "negative")
+    cap = app_settings.MAX_TIME_PER_CALL
+    if value > cap:
+        raise _field_error(name, f"Must be at most {cap} seconds per call.", "too_large")
+    return value
+
+
+# -- enrollments ---------------------------------------------------------------------
+
+
+def _set_enrollment_status(enrollment: Any, status: str, db: str) -> None:
+    previous, now = enrollment.status, timezone.now()
+    enrollment.status = status
+    if status == EnrollmentStatus.ACTIVE:
+        enrollment.completed_at = enrollment.dropped_at = None
+    elif status == EnrollmentStatus.COMPLETED:
+        enrollment.completed_at = now
+    else:
+        enrollment.dropped_at = now
+    enrollment.save(update_fields=["status", "completed_at", "dropped_at", "updated_at"])
+    user = enrollment.user
+    _emit(
+        signals.enrollment_status_changed,
+        enrollment,
+        db,
+        enrollment=enrollment,
+        user=user,
+        previous_status=previous,
+        status=status,
+    )
+    if status == EnrollmentStatus.COMPLETED:
+        _emit(signals.course_completed, enrollment, db, enrollment=enrollment, user=user)
+
+
+def _enroll(user: Any, course_id: Any, db: str) -> Any:
+    objects = _objects(get_enrollment_model(), db)
+    enrollment, created = objects.get_or_create(user=user, course_id=course_id)
+    if created:
+        _emit(signals.enrollment_created, enrollment, db, enrollment=enrollment, user=user)
+        return enrollment
+    if enrollment.status == EnrollmentStatus.DROPPED:
+        enrollment = objects.select_for_update().get(pk=enrollment.pk)
+        if enrollment.status == EnrollmentStatus.DROPPED:
+            _set_enrollment_status(enrollment, EnrollmentStatus.ACTIVE, db)
+            _update_course_completion(user, course_id, db)
+            enrollment.refresh_from_db()
+    return enrollment
+
+
+def _lock_enrollment(enrollment: Any, db: str) -> Any:
+    _require(enrollment, get_enrollment_model(), "enrollment")
+    return _objects(get_enrollment_model(), db).select_for_update().get(pk=enrollment.pk)
+
+
+def enroll(user: Any, course: Any) -> Any:
+    """Enroll ``user`` in ``course`` and return the enrollment.
+
+    A repeat returns the same row unchanged; a dropped enrollment is made
+    ``active`` again. Safe when called concurrently: one row per (user, course).
+    Sends ``enrollment_created`` or ``enrollment_status_changed``.
+    """
+    _require_user(user)
+    _require(course, get_content_adapter().course_model, "course")
+    db = _db()
+    with transaction.atomic(using=db):
+        return _enroll(user, course.pk, db)
+
+
+def drop_enrollment(enrollment: Any) -> Any:
+    """Mark ``enrollment`` ``dropped`` (records are kept). Idempotent."""
+    db = _db()
+    with transaction.atomic(using=db):
+        enrollment = _lock_enrollment(enrollment, db)
+        if enrollment.status != EnrollmentStatus.DROPPED:
+            _set_enrollment_status(enrollment, EnrollmentStatus.DROPPED, db)
+    return enrollment
+
+
+def complete_enrollment(enrollment: Any) -> Any:
+    """Mark ``enrollment`` ``completed`` now, whatever the progress (an instructor's decision).
+
+    Idempotent; a dropped enrollment cannot be completed (``code="dropped"``).
+    Sends ``enrollment_status_changed`` and ``course_completed``.
+    """
+    db = _db()
+    with transaction.atomic(using=db):
+        enrollment = _lock_enrollment(enrollment, db)
+        if enrollment.status == EnrollmentStatus.DROPPED:
+            raise ValidationError("A dropped enrollment cannot be completed.", code="dropped")
+        if enrollment.status != EnrollmentStatus.COMPLETED:
+            _set_enrollment_status(enrollment, EnrollmentStatus.COMPLETED, db)
+    return enrollment
+
+
+def reopen_enrollment(enrollment: Any) -> Any:
+    """Make a completed ``enrollment`` ``active`` again (``completed_at`` cleared).
+
+    Idempotent for an active enrollment; a dropped one is re-activated with
+    :func:`enroll` instead (``code="dropped"``). The course completes again
+    when the learner next completes a task or quiz and every requirement is met.
+    """
+    db = _db()
+    with transaction.atomic(using=db):
+        enrollment = _lock_enrollment(enrollment, db)
+        if enrollment.status == EnrollmentStatus.DROPPED:
+            raise ValidationError(
+                "A dropped enrollment is re-activated by enrolling again.", code="dropped"
+            )
+        if enrollment.status == EnrollmentStatus.COMPLETED:
+            _set_enrollment_status(enrollment, EnrollmentStatus.ACTIVE, db)
+    return enrollment
+
+
+def _enrollment_for_work(user: Any, course_id: Any, db: str, *, lock: bool = False) -> Any:
+    """The user's usable enrollment in the course, enrolling when AUTO_ENROLL is on."""
+    objects = _objects(get_enrollment_model(), db)
+    qs = objects.filter(user=user, course_id=course_id)
+    enrollment = (qs.select_for_update() if lock else qs).first()
+    if enrollment is None or enrollment.status == EnrollmentStatus.DROPPED:
+        if not app_settings.AUTO_ENROLL:
+            raise ValidationError("The user is not enrolled in this course.", code="not_enrolled")
+        enrollment = _enroll(user, course_id, db)
+        if lock:
+            enrollment = objects.select_for_update().get(pk=enrollment.pk)
+    return enrollment
+
+
+def _completion_met(user: Any, course_id: Any, db: str) -> bool:
+    row = helpers._course_row(user, course_id, "tasks_total", "tasks_completed", using=db)
+    if row["tasks_total"] == 0 or row["tasks_completed"] < row["tasks_total"]:
+        return False
+    if app_settings.REQUIRE_QUIZZES_FOR_COMPLETION:
+        quizzes = get_content_adapter().course_quizzes(course_id).using(db)
+        return all(passed for _quiz, _grade, passed in helpers.quiz_results(user, quizzes))
+    return True
+
+
+def _update_course_completion(
+    user: Any, course_id: Any, db: str, *, allow_reopen: bool = False
+) -> None:
+    """Complete the enrollment once every requirement is met (or reopen it)."""
+    enrollment = (
+        _objects(get_enrollment_model(), db)
+        .select_for_update()
+        .filter(user=user, course_id=course_id)
+        .first()
+    )
+    if enrollment is None or enrollment.status == EnrollmentStatus.DROPPED:
+        return
+    if enrollment.status == EnrollmentStatus.ACTIVE:
+        if _completion_met(user, course_id, db):
+            _set_enrollment_status(enrollment, EnrollmentStatus.COMPLETED, db)
+    elif allow_reopen and not _completion_met(user, course_id, db):
+        _set_enrollment_status(enrollment, EnrollmentStatus.ACTIVE, db)
+
+
+# -- tasks ---------------------------------------------------------------------------
+
+
+def _progress_row(user: Any, task: Any, db: str, *, lock: bool) -> Any:
+    _require_user(user)
+    _require(task, get_content_adapter().task_model, "task")
+    course_id = get_content_adapter().get_task_course_id(task)
+    _enrollment_for_work(user, course_id, db)
+    objects = _objects(get_task_progress_model(), db)
+    progress, _created = objects.get_or_create(
+        user=user, task=task, defaults={"course_id": course_id}
+    )
+    return objects.select_for_update().get(pk=progress.pk) if lock else progress
+
+
+def _mark_started(progress: Any, user: Any, db: str) -> None:
+    now = timezone.now()
+    progress.status = TaskStatus.IN_PROGRESS
+    progress.started_at = now
+    progress.last_activity_at = now
+    progress.save(update_fields=["status", "started_at", "last_activity_at"])
+    _emit(signals.task_started, progress, db, progress=progress, user=user)
+
+
+def start_task(user: Any, task: Any) -> Any:
+    """Start ``task`` for ``user`` (``in_progress``) and return its progress row.
+
+    Idempotent. The user must be enrolled in the task's course (or
+    ``AUTO_ENROLL`` on). Sends ``task_started``.
+    """
+    db = _db()
+    with transaction.atomic(using=db):
+        progress = _progress_row(user, task, db, lock=True)
+        if progress.status == TaskStatus.NOT_STARTED:
+            _mark_started(progress, user, db)
+    return progress
+
+
+def add_time_spent(user: Any, task: Any, seconds: int) -> Any:
+    """Add ``seconds`` to the time ``user`` spent on ``task``; return the progress row.
+
+    The increment happens in the database (``time_spent = time_spent + n``),
+    so concurrent calls never lose time. ``seconds`` must be a whole number
+    from 0 to ``LEARNING_PROGRESS["MAX_TIME_PER_CALL"]``. Starts the task if
+    it was not started.
+    """
+    seconds = _seconds(seconds, "seconds")
+    db = _db()
+    with transaction.atomic(using=db):
+        progress = _progress_row(user, task, db, lock=False)
+        objects = _objects(get_task_progress_model(), db)
+        objects.filter(pk=progress.pk).update(
+            time_spent=F("time_spent") + seconds, last_activity_at=timezone.now()
+        )
+        progress = objects.select_for_update().get(pk=progress.pk)
+        if progress.status == TaskStatus.NOT_STARTED:
+            _mark_started(progress, user, db)
+    return progress
+
+
+def complete_task(user: Any, task: Any) -> Any:
+    """Mark ``task`` completed for ``user``; complete the course when it was the last requirement.
+
+    Idempotent. Sends ``task_completed`` (and ``task_started`` first when the
+    task had not been started), then ``enrollment_status_changed`` and
+    ``course_completed`` when the course completes.
+    """
+    db = _db()
+    with transaction.atomic(using=db):
+        progress = _progress_row(user, task, db, lock=True)
+        if progress.status == TaskStatus.COMPLETED:
+            return progress
+        now = timezone.now()
+        if progress.status == TaskStatus.NOT_STARTED:
+            _mark_started(progress, user, db)
+        progress.status = TaskStatus.COMPLETED
+        progress.completed_at = now
+        progress.last_activity_at = now
+        progress.save(update_fields=["status", "completed_at", "last_activity_at"])
+        _emit(signals.task_completed, progress, db, progress=progress, user=user)
+        _update_course_completion(user, progress.course_id, db)
+    return progress
+
+
+def reset_task(user: Any, task: Any, *, clear_time: bool = False) -> Any:
+    """Put ``task`` back to ``not_started`` for ``user`` and return the progress row.
+
+    ``time_spent`` is kept (it is effort that happened) unless ``clear_time``.
+    When the task was completed and the course had completed, the enrollment
+    becomes ``active`` again. Returns ``None`` when the user never worked on the task.
+    """
+    _require_user(user)
+    _require(task, get_content_adapter().task_model, "task")
+    db = _db()
+    with transaction.atomic(using=db):
+        objects = _objects(get_task_progress_model(), db)
+        progress = objects.select_for_update().filter(user=user, task=task).first()
+        if progress is None:
+            return None
+        was_completed = progress.status == TaskStatus.COMPLETED
+        progress.status = TaskStatus.NOT_STARTED
+        progress.started_at = progress.completed_at = None
+        if clear_time:
+            progress.time_spent = 0
+        progress.save(update_fields=["status", "started_at", "completed_at", "time_spent"])
+        if was_completed:
+            _update_course_completion(user, progress.course_id, db, allow_reopen=True)
+    return progress
+
+
+# -- quiz attempts --------------------------------------------------------------------
+
+
+def _lock_attempt(user: Any, attempt: Any, db: str) -> Any:
+    if user is not None:
+        _require_user(user)
+    _require(attempt, get_quiz_attempt_model(), "attempt")
+    locked = _objects(get_quiz_attempt_model(), db).select_for_update().get(pk=attempt.pk)
+    if user is not None and locked.user_id != user.pk:
+        raise PermissionDenied("This attempt belongs to another user.")
+    return locked
+
+
+def _overdue(attempt: Any, now: datetime) -> bool:
+    if attempt.status != AttemptStatus.IN_PROGRESS or attempt.deadline_at is None:
+        return False
+    grace = timedelta(seconds=app_settings.DEADLINE_GRACE_SECONDS)
+    return bool(now > attempt.deadline_at + grace)
+
+
+def _close_if_overdue(attempt: Any, db: str) -> bool:
+    """Close a locked attempt past its deadline by the host's policy."""
+    if not _overdue(attempt, timezone.now()):
+        return False
+    if app_settings.OVERDUE_ATTEMPT_POLICY == "abandon":
+        _abandon(attempt, attempt.deadline_at)
+    else:
+        _submit(attempt, db, attempt.deadline_at)
+    return True
+
+
+def _elapsed(attempt: Any, until: datetime) -> int:
+    return max(0, int((until - attempt.started_at).total_seconds()))
+
+
+def _abandon(attempt: Any, at: datetime) -> None:
+    attempt.status = AttemptStatus.ABANDONED
+    attempt.time_taken = _elapsed(attempt, at)
+    attempt.save(update_fields=["status", "time_taken"])
+
+
+def _finish(attempt: Any, score: Decimal, db: str) -> None:
+    """Record the final score of a fully graded attempt and send ``quiz_attempt_graded``."""
+    adapter = get_content_adapter()
+    quiz = adapter.quiz_model._default_manager.db_manager(db).get(pk=attempt.quiz_id)
+    max_score = attempt.max_score or Decimal(0)
+    percentage = (
+        min(Decimal(100), score * 100 / max_score).quantize(PERCENT)
+        if max_score > 0
+        else Decimal(0)
+    )
+    pass_mark = adapter.pass_mark(quiz)
+    attempt.score = score
+    attempt.percentage = percentage
+    attempt.passed = pass_mark is None or percentage >= pass_mark
+    attempt.status = AttemptStatus.COMPLETED
+    attempt.completed_at = attempt.completed_at or timezone.now()
+    attempt.save(update_fields=["score", "percentage", "passed", "status", "completed_at"])
+    _emit(signals.quiz_attempt_graded, attempt, db, attempt=attempt, user=attempt.user)
+    if app_settings.REQUIRE_QUIZZES_FOR_COMPLETION:
+        _update_course_completion(attempt.user, attempt.course_id, db)
+
+
+def _submit(attempt: Any, db: str, at: datetime) -> None:
+    """Grade every response of a locked, open attempt; a fixed number of queries."""
+    adapter = get_content_adapter()
+    questions = list(adapter.quiz_questions(attempt.quiz_id).using(db))
+    Response = get_quiz_response_model()
+    responses = {r.question_id: r for r in _objects(Response, db).filter(attempt=attempt)}
+    now = timezone.now()
+    score, pending, graded = Decimal(0), False, []
+    for question in questions:
+        response = responses.get(question.pk)
+        if response is None:  # unanswered: scores 0
+            continue
+        grade = adapter.grade(question, response.response)
+        response.is_correct = grade.is_correct
+        response.points_awarded = grade.points
+        response.graded_at = None if grade.needs_manual_grading else now
+        response.graded_by = None
+        pending = pending or grade.needs_manual_grading
+        score += grade.points or 0
+        graded.append(response)
+    if graded:
+        _objects(Response, db).bulk_update(
+            graded, ["is_correct", "points_awarded", "graded_at", "graded_by"]
+        )
+    attempt.max_score = sum((adapter.question_points(q) for q in questions), Decimal(0))
+    attempt.submitted_at = at
+    attempt.time_taken = _elapsed(attempt, at)
+    attempt.status = AttemptStatus.SUBMITTED
+    attempt.save(update_fields=["max_score", "submitted_at", "time_taken", "status"])
+    _emit(signals.quiz_attempt_submitted, attempt, db, attempt=attempt, user=attempt.user)
+    if not pending:
+        _finish(attempt, score, db)
+
+
+def start_attempt(user: Any, quiz: Any) -> Any:
+    """Start the next attempt at ``quiz`` for ``user``, or return the open one.
+
+    While an attempt is ``in_progress`` (and not past its deadline), calling
+    again returns it: starting is idempotent, so a reloaded quiz page never
+    burns an attempt. Attempt numbers are 1, 2, ... without gaps, even under
+    concurrent calls; past the quiz's ``max_attempts`` it raises
+    ``ValidationError(code="max_attempts")``. ``deadline_at`` comes from the
+    quiz's time limit. Sends ``quiz_attempt_started`` for a new attempt.
+    """
+    _require_user(user)
+    adapter = get_content_adapter()
+    _require(quiz, adapter.quiz_model, "quiz")
+    course_id = adapter.get_quiz_course_id(quiz)
+    db = _db()
+    with transaction.atomic(using=db):
+        # Serialises attempt starts of this learner in this course.
+        _enrollment_for_work(user, course_id, db, lock=True)
+        objects = _objects(get_quiz_attempt_model(), db)
+        attempts = objects.filter(user=user, quiz=quiz)
+        for open_attempt in attempts.filter(status=AttemptStatus.IN_PROGRESS).select_for_update():
+            if not _close_if_overdue(open_attempt, db):
+                return open_attempt
+        last = attempts.aggregate(n=Max("attempt_number"))["n"] or 0
+        max_attempts = adapter.max_attempts(quiz)
+        if max_attempts is not None and last >= max_attempts:
+            raise _field_error(
+                "quiz", f"No attempts left: this quiz allows {max_attempts}.", "max_attempts"
+            )
+        now = timezone.now()
+        limit = adapter.time_limit(quiz)
+        attempt = objects.create(
+            user=user,
+            quiz=quiz,
+            course_id=course_id,
+            attempt_number=last + 1,
+            started_at=now,
+            deadline_at=now + limit if limit else None,
+        )
+        _emit(signals.quiz_attempt_started, attempt, db, attempt=attempt, user=user)
+    return attempt
+
+
+def _json(value: Any) -> Any:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise _field_error("response", f"Must be JSON-serialisable: {exc}", "invalid") from None
+    return value
+
+
+def answer_question(
+    user: Any, attempt: Any, question: Any, response: Any, *, time_spent: int = 0
+) -> Any:
+    """Record ``user``'s answer to ``question`` in ``attempt``; return the response row.
+
+    Answering again replaces the answer and adds ``time_spent``. Refused for
+    a question outside the attempt's quiz (``code="foreign_question"``), an
+    attempt that is not open (``"attempt_closed"``) or past its deadline plus
+    ``DEADLINE_GRACE_SECONDS`` (``"deadline_passed"``; the attempt is then
+    closed by the overdue policy), and another user's attempt
+    (:class:`~django.core.exceptions.PermissionDenied`).
+    """
+    return answer_questions(user, attempt, [(question, response, time_spent)])[0]
+
+
+def answer_questions(user: Any, attempt: Any, answers: Iterable[tuple[Any, Any, int]]) -> list[Any]:
+    """Record several ``(question, response, time_spent)`` answers at once, all or nothing."""
+    adapter = get_content_adapter()
+    answers = list(answers)
+    for question, response, time_spent in answers:
+        _require(question, adapter.question_model, "question")
+        _json(response)
+        _seconds(time_spent, "time_spent")
+    db = _db()
+    with transaction.atomic(using=db):
+        attempt = _lock_attempt(user, attempt, db)
+        closed = _close_if_overdue(attempt, db)
+        if not closed:
+            return _record_answers(attempt, answers, db)
+    raise ValidationError("The time for this attempt is up.", code="deadline_passed")
+
+
+def _record_answers(attempt: Any, answers: list[tuple[Any, Any, int]], db: str) -> list[Any]:
+    adapter = get_content_adapter()
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise ValidationError("This attempt is closed.", code="attempt_closed")
+    for question, _response, _time in answers:
+        if adapter.get_question_quiz_id(question) != attempt.quiz_id:
+            raise _field_error(
+                "question", f"Question {question.pk} is not part of this quiz.", "foreign_question"
+            )
+    objects = _objects(get_quiz_response_model(), db)
+    existing = {
+        r.question_id: r
+        for r in objects.filter(attempt=attempt, question__in=[q.pk for q, _r, _t in answers])
+    }
+    now, saved = timezone.now(), []
+    for question, response, time_spent in answers:
+        row = existing.get(question.pk)
+        if row is None:
+            row = objects.create(
+                attempt=attempt,
+                question=question,
+                response=response,
+                time_spent=time_spent,
+                answered_at=now,
+            )
+            existing[question.pk] = row
+        else:
+            row.response = response
+            row.time_spent += time_spent
+            row.answered_at = now
+            row.is_correct = row.points_awarded = row.graded_at = row.graded_by = None
+            row.save(
+                update_fields=[
+                    "response",
+                    "time_spent",
+                    "answered_at",
+                    "is_correct",
+                    "points_awarded",
+                    "graded_at",
+                    "graded_by",
+                ]
+            )
+        saved.append(row)
+    return saved
+
+
+def submit_attempt(user: Any, attempt: Any) -> Any:
+    """Submit ``attempt`` and grade it; return the attempt.
+
+    Every response is graded through the content adapter; unanswered
+    questions score 0. The attempt becomes ``completed`` with ``score``,
+    ``max_score``, ``percentage``, ``passed``, ``time_taken`` and
+    ``completed_at``, or ``submitted`` while responses await manual grading.
+    Submitting a submitted or completed attempt returns it unchanged (so
+    concurrent submits grade once). An abandoned attempt cannot be submitted.
+    """
+    db = _db()
+    error = None
+    with transaction.atomic(using=db):
+        attempt = _lock_attempt(user, attempt, db)
+        if _close_if_overdue(attempt, db):
+            if attempt.status == AttemptStatus.ABANDONED:
+                error = ValidationError("The time for this attempt is up.", code="deadline_passed")
+        elif attempt.status == AttemptStatus.IN_PROGRESS:
+            _submit(attempt, db, timezone.now())
+        elif attempt.status == AttemptStatus.ABANDONED:
+            raise ValidationError(
+                "An abandoned attempt cannot be submitted.", code="attempt_closed"
+            )
+    if error is not None:
+        raise error
+    return attempt
+
+
+def abandon_attempt(user: Any, attempt: Any) -> Any:
+    """Abandon an open ``attempt`` (it still counts towards ``max_attempts``). Idempotent."""
+    db = _db()
+    with transaction.atomic(using=db):
+        attempt = _lock_attempt(user, attempt, db)
+        if attempt.status == AttemptStatus.ABANDONED:
+            return attempt
+        if attempt.status != AttemptStatus.IN_PROGRESS:
+            raise ValidationError("Only an open attempt can be abandoned.", code="attempt_closed")
+        _abandon(attempt, timezone.now())
+    return attempt
+
+
+def grade_response(
+    grader: Any, response: Any, *, points: Any, is_correct: bool | None = None
+) -> Any:
+    """Grade one response by hand (an instructor's grade); return it.
+
+    ``points`` runs from 0 to the question's points; ``is_correct`` defaults to
+    full points. When the attempt has no ungraded response left it becomes
+    ``completed`` with its score (``quiz_attempt_graded``); regrading a
+    completed attempt updates its score and sends ``quiz_attempt_graded`` again.
+    Only responses of submitted or completed attempts can be graded. Who may
+    grade is the caller's decision (the REST API asks ``INSTRUCTOR_CHECK``).
+    """
+    _require_user(grader, "grader")
+    Response = get_quiz_response_model()
+    _require(response, Response, "response")
+    try:
+        value = to_points(points)
+    except (InvalidOperation, ValueError, TypeError):
+        raise _field_error("points", "Must be a number, at least 0.", "invalid") from None
+    if is_correct is not None and not isinstance(is_correct, bool):
+        raise _field_error("is_correct", "Must be true, false or null.", "invalid")
+    adapter = get_content_adapter()
+    db = _db()
+    with transaction.atomic(using=db):
+        attempt = _lock_attempt(None, response.attempt, db)
+        if attempt.status not in (AttemptStatus.SUBMITTED, AttemptStatus.COMPLETED):
+            raise ValidationError("Only submitted attempts can be graded.", code="not_submitted")
+        response = _objects(Response, db).select_related("question").get(pk=response.pk)
+        full = adapter.question_points(response.question)
+        if value > full:
+            raise _field_error("points", f"Must be at most {full}.", "too_large")
+        response.points_awarded = value
+        response.is_correct = (value == full) if is_correct is None else is_correct
+        response.graded_at = timezone.now()
+        response.graded_by = grader
+        response.save(update_fields=["points_awarded", "is_correct", "graded_at", "graded_by"])
+        responses = _objects(Response, db).filter(attempt=attempt)
+        if not responses.filter(is_correct__isnull=True).exists():
+            score = responses.aggregate(s=Sum("points_awarded"))["s"] or Decimal(0)
+            _finish(attempt, to_points(score), db)
+    return response
+
+
+def close_if_overdue(attempt: Any) -> bool:
+    """Close ``attempt`` if it is past its deadline (plus grace), by ``OVERDUE_ATTEMPT_POLICY``.
+
+    ``"submit"`` grades it with the answers given by the deadline;
+    ``"abandon"`` abandons it. Returns whether it was closed. The services
+    call this on every access to an attempt; call it when you display one.
+    """
+    db = _db()
+    with transaction.atomic(using=db):
+        locked = _lock_attempt(None, attempt, db)
+        closed = _close_if_overdue(locked, db)
+    if closed:
+        attempt.refresh_from_db()
+    return closed
+
+
+def close_overdue_attempts(*, now: datetime | None = None) -> int:
+    """Close every attempt past its deadline plus grace; return how many were closed.
+
+    What the ``close_overdue_attempts`` management command runs. Each attempt
+    is closed in its own transaction, so a long run never holds many locks.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=app_settings.DEADLINE_GRACE_SECONDS)
+    db = _db()
+    overdue = (
+        _objects(get_quiz_attempt_model(), db)
+        .filter(status=AttemptStatus.IN_PROGRESS, deadline_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    closed = 0
+    for pk in list(overdue):
+        with transaction.atomic(using=db):
+            attempt = _objects(get_quiz_attempt_model(), db).select_for_update().get(pk=pk)
+            closed += _close_if_overdue(attempt, db)
+    return closed
