@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import (
     Case,
+    DecimalField,
     F,
     FloatField,
     Func,
@@ -30,6 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce
 
 from django_learning_progress.choices import AttemptStatus, TaskStatus
+from django_learning_progress.content import _ordered as ordered
 from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import get_quiz_attempt_model, get_task_progress_model
 
@@ -77,6 +79,18 @@ def percentage(done: str, of: str) -> Case:
     )
 
 
+def required_tasks(course: Any, depth: int) -> QuerySet[Any]:
+    """The course's required tasks as *distinct* task rows, in course order.
+
+    Wrapping the adapter's queryset in ``pk__in`` keeps every count distinct
+    even when a host's ``required_tasks()`` filters through a many-valued join.
+    ``depth`` is how deep below the outer row this queryset runs.
+    """
+    adapter = get_content_adapter()
+    ids = adapter.required_tasks(at(course, depth + 1)).order_by().values("pk")
+    return ordered(adapter.task_model._default_manager.filter(pk__in=ids))
+
+
 def progress_annotations(user: Any, course: Any, *, required_total: int | None = None) -> dict:
     """Annotations for a row standing for one learner in one course.
 
@@ -84,11 +98,10 @@ def progress_annotations(user: Any, course: Any, *, required_total: int | None =
     ``time_spent``, ``last_activity_at``, ``next_task_id`` and ``percentage``.
     ``required_total`` may be passed when it is already known (one course).
     """
-    adapter = get_content_adapter()
     TaskProgress = get_task_progress_model()
 
     def learner_tasks(status: str) -> QuerySet[Any]:
-        required = adapter.required_tasks(at(course, 2)).order_by().values("pk")
+        required = required_tasks(course, 2).order_by().values("pk")
         return TaskProgress._default_manager.filter(
             user=at(user, 1), status=status, task__in=required
         )
@@ -97,14 +110,12 @@ def progress_annotations(user: Any, course: Any, *, required_total: int | None =
     completed_tasks = TaskProgress._default_manager.filter(
         user=at(user, 2), status=TaskStatus.COMPLETED
     ).values("task")
-    next_task = (
-        adapter.required_tasks(at(course, 1)).exclude(pk__in=completed_tasks).values("pk")[:1]
-    )
+    next_task = required_tasks(course, 1).exclude(pk__in=completed_tasks).values("pk")[:1]
     return {
         "tasks_total": (
             Value(required_total)
             if required_total is not None
-            else count(adapter.required_tasks(at(course, 1)))
+            else count(required_tasks(course, 1))
         ),
         "tasks_completed": count(learner_tasks(TaskStatus.COMPLETED)),
         "tasks_in_progress": count(learner_tasks(TaskStatus.IN_PROGRESS)),
@@ -122,9 +133,10 @@ def with_percentage(qs: QuerySet[Any]) -> QuerySet[Any]:
 def quiz_grade_annotations(user: Any) -> dict:
     """Annotations for quiz rows: the learner's grade by each method.
 
-    Keys ``grade_highest``, ``grade_latest``, ``grade_first``,
-    ``grade_average`` (percentages over *completed* attempts, ``None`` when
-    there are none) and ``attempts_completed``.
+    Keys ``grade_highest``, ``grade_latest``, ``grade_first`` (percentages
+    over *completed* attempts, ``None`` when there are none),
+    ``percentage_sum`` and ``attempts_completed`` (the average is their
+    exact quotient, computed in Python so that every database rounds alike).
     """
     completed = get_quiz_attempt_model()._default_manager.filter(
         user=at(user, 1), quiz=OuterRef("pk"), status=AttemptStatus.COMPLETED
@@ -133,11 +145,13 @@ def quiz_grade_annotations(user: Any) -> dict:
     def first_by(*ordering: str) -> Subquery:
         return Subquery(completed.order_by(*ordering).values("percentage")[:1])
 
-    average = completed.order_by().annotate(_a=Func(F("percentage"), function="AVG"))
+    summed = completed.order_by().annotate(_s=Func(F("percentage"), function="SUM"))
     return {
         "grade_highest": first_by("-percentage", "attempt_number"),
         "grade_latest": first_by("-attempt_number"),
         "grade_first": first_by("attempt_number"),
-        "grade_average": Subquery(average.values("_a"), output_field=FloatField()),
+        "percentage_sum": Subquery(
+            summed.values("_s"), output_field=DecimalField(max_digits=12, decimal_places=2)
+        ),
         "attempts_completed": count(completed),
     }

@@ -5,8 +5,7 @@ load their relations with ``select_related`` and skip the full ``COUNT(*)``.
 The admin classes are public so that a host that swaps a model can register
 its own model with them::
 
-    from django.apps import apps
-from django.contrib import admin
+    from django.contrib import admin
     from django_learning_progress.admin import CourseEnrollmentAdmin
     from myapp.models import CohortEnrollment
 
@@ -17,16 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Model
 
-from django_learning_progress.conf import (
-    CONTENT_MODEL_SETTINGS,
-    PROGRESS_MODEL_SETTINGS,
-    model_setting,
-)
+from django_learning_progress.checks import is_configured
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
@@ -107,16 +101,6 @@ class QuizResponseAdmin(admin.ModelAdmin):
         return [f"attempt__{_user_search_field()}__exact"]
 
 
-def _configured() -> bool:
-    """Whether every model setting resolves; if not, the system checks say why."""
-    try:
-        for kind in (*CONTENT_MODEL_SETTINGS, *PROGRESS_MODEL_SETTINGS):
-            apps.get_model(model_setting(kind))
-    except LookupError:
-        return False
-    return True
-
-
 def _register(model: type[Model], admin_class: type[admin.ModelAdmin]) -> None:
     # Only the library's own concrete models; a swapped-in host model is the
     # host's to register (with the classes above).
@@ -124,7 +108,7 @@ def _register(model: type[Model], admin_class: type[admin.ModelAdmin]) -> None:
         admin.site.register(model, admin_class)
 
 
-if _configured():
+if is_configured():
     setattr(QuizResponseInline, "model", get_quiz_response_model())  # noqa: B010
     _register(get_enrollment_model(), CourseEnrollmentAdmin)
     _register(get_task_progress_model(), TaskProgressAdmin)

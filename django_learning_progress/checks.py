@@ -12,7 +12,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core import checks
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.utils.module_loading import import_string
 
@@ -163,6 +163,15 @@ def _is_int(value: Any, minimum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
+def _is_callable_or_path(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value = import_string(value)
+        except ImportError:
+            return False
+    return callable(value)
+
+
 OPTION_RULES: dict[str, tuple[Any, str]] = {
     "AUTO_ENROLL": (lambda v: isinstance(v, bool), "True or False"),
     "MAX_TIME_PER_CALL": (lambda v: _is_int(v, 1), "a whole number of seconds, at least 1"),
@@ -173,6 +182,8 @@ OPTION_RULES: dict[str, tuple[Any, str]] = {
         f"one of {', '.join(OVERDUE_POLICIES)}",
     ),
     "DEADLINE_GRACE_SECONDS": (lambda v: _is_int(v, 0), "a whole number of seconds, at least 0"),
+    "INSTRUCTOR_CHECK": (_is_callable_or_path, "a callable or the dotted path of one"),
+    "API_PAGE_SIZE": (lambda v: _is_int(v, 1), "a whole number, at least 1"),
 }
 
 
@@ -212,3 +223,21 @@ def _check_progress_models() -> list[checks.CheckMessage]:
                 )
             )
     return errors
+
+
+def is_configured() -> bool:
+    """Whether every model setting resolves and the content adapter loads.
+
+    The admin and the REST API URLs register nothing otherwise, so that
+    ``manage.py check`` can report what is wrong instead of crashing.
+    """
+    from django_learning_progress.conf import model_setting
+    from django_learning_progress.content import get_content_adapter
+
+    try:
+        for kind in (*CONTENT_MODEL_SETTINGS, *PROGRESS_MODEL_SETTINGS):
+            apps.get_model(model_setting(kind))
+        get_content_adapter()
+    except (LookupError, ImportError, ImproperlyConfigured):
+        return False
+    return True

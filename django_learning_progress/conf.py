@@ -71,6 +71,8 @@ DEFAULTS: dict[str, Any] = {
     "QUIZ_GRADE_METHOD": "highest",
     "OVERDUE_ATTEMPT_POLICY": "submit",
     "DEADLINE_GRACE_SECONDS": 0,
+    "INSTRUCTOR_CHECK": "django_learning_progress.access.default_instructor_check",
+    "API_PAGE_SIZE": 50,
 }
 
 
@@ -105,18 +107,28 @@ class AppSettings:
 
     @property
     def QUIZ_GRADE_METHOD(self) -> str:
-        """How a quiz grade is taken over attempts: highest, latest, first or average."""
+        """How a quiz grade is taken over attempts (``highest``, ``latest``, ``first`` or ``average``)."""
         return str(self._get("QUIZ_GRADE_METHOD"))
 
     @property
     def OVERDUE_ATTEMPT_POLICY(self) -> str:
-        """What happens to an attempt past its deadline: ``submit`` or ``abandon``."""
+        """What happens to an attempt past its deadline (``submit`` or ``abandon``)."""
         return str(self._get("OVERDUE_ATTEMPT_POLICY"))
 
     @property
     def DEADLINE_GRACE_SECONDS(self) -> int:
         """Seconds after an attempt's deadline during which answers are still accepted."""
         return int(self._get("DEADLINE_GRACE_SECONDS"))
+
+    @property
+    def INSTRUCTOR_CHECK(self) -> Any:
+        """Callable (or its dotted path) ``(user, course) -> bool``: is the user an instructor?"""
+        return self._get("INSTRUCTOR_CHECK")
+
+    @property
+    def API_PAGE_SIZE(self) -> int:
+        """Page size of the REST API lists when the host sets no DRF pagination class."""
+        return int(self._get("API_PAGE_SIZE"))
 
 
 #: The single instance to read behaviour options from.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -126,12 +126,81 @@ def quiz_results(user: Any, quizzes: QuerySet[Any]) -> list[tuple[Any, Decimal |
     adapter = get_content_adapter()
     results = []
     for quiz in quizzes.annotate(**ex.quiz_grade_annotations(_pk(user))):
-        grade = getattr(quiz, f"grade_{adapter.grade_method(quiz)}")
-        grade = None if grade is None else Decimal(str(grade)).quantize(PERCENT)
+        method = adapter.grade_method(quiz)
+        if method == "average":
+            grade = _average(quiz.percentage_sum, quiz.attempts_completed)
+        else:
+            grade = getattr(quiz, f"grade_{method}")
+            grade = None if grade is None else Decimal(grade).quantize(PERCENT, ROUND_HALF_UP)
         pass_mark = adapter.pass_mark(quiz)
         passed = grade is not None and (pass_mark is None or grade >= pass_mark)
         results.append((quiz, grade, passed))
     return results
+
+
+def grade_over_attempts(method: str, attempts: list[tuple[int, Decimal]]) -> Decimal | None:
+    """A quiz grade from ``(attempt_number, percentage)`` pairs of completed attempts.
+
+    ``highest``, ``latest`` (highest number), ``first`` (lowest number) or
+    ``average``; ``None`` for no attempts. The Python twin of the SQL used by
+    :func:`quiz_results`.
+    """
+    if not attempts:
+        return None
+    if method == "highest":
+        grade = max(p for _n, p in attempts)
+    elif method == "latest":
+        grade = max(attempts)[1]
+    elif method == "first":
+        grade = min(attempts)[1]
+    else:
+        return _average(sum((Decimal(p) for _n, p in attempts), Decimal(0)), len(attempts))
+    return Decimal(grade).quantize(PERCENT, ROUND_HALF_UP)
+
+
+def _average(total: Any, count: int) -> Decimal | None:
+    """Mean percentage, exact, rounded half up to two decimals."""
+    if not count:
+        return None
+    return (Decimal(total) / count).quantize(PERCENT, ROUND_HALF_UP)
+
+
+def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str, Any]]]:
+    """Quiz grades of many learners in ``course``: ``{user_id: [{quiz, grade, passed}, ...]}``.
+
+    Two queries (the course's quizzes, then the learners' completed attempts)
+    whatever the number of learners, quizzes and attempts. Quizzes come in
+    course order; a learner without a completed attempt has ``grade`` None.
+    """
+    adapter = get_content_adapter()
+    quizzes = list(adapter.course_quizzes(_pk(course)))
+    user_ids = [_pk(u) for u in users]
+    attempts: dict[tuple[Any, Any], list[tuple[int, Decimal]]] = {}
+    if quizzes and user_ids:
+        rows = (
+            get_quiz_attempt_model()
+            ._default_manager.filter(
+                quiz__in=[q.pk for q in quizzes],
+                user__in=user_ids,
+                status=AttemptStatus.COMPLETED,
+            )
+            .values_list("user_id", "quiz_id", "attempt_number", "percentage")
+        )
+        for user_id, quiz_id, number, pct in rows:
+            if pct is not None:
+                attempts.setdefault((user_id, quiz_id), []).append((number, pct))
+    result: dict[Any, list[dict[str, Any]]] = {}
+    for user_id in user_ids:
+        entries = []
+        for quiz in quizzes:
+            grade = grade_over_attempts(
+                adapter.grade_method(quiz), attempts.get((user_id, quiz.pk), [])
+            )
+            pass_mark = adapter.pass_mark(quiz)
+            passed = grade is not None and (pass_mark is None or grade >= pass_mark)
+            entries.append({"quiz": quiz.pk, "grade": grade, "passed": passed})
+        result[user_id] = entries
+    return result
 
 
 def get_course_progress(user: Any, course: Any) -> CourseProgress:
@@ -248,8 +317,7 @@ def course_roster(course: Any) -> QuerySet[Any]:
     whatever the number of learners and tasks; filter and order it like any
     queryset (default order: enrollment id).
     """
-    adapter = get_content_adapter()
-    required_total = adapter.required_tasks(_pk(course)).order_by().count()
+    required_total = ex.required_tasks(_pk(course), 0).order_by().count()
     qs = (
         get_enrollment_model()
         ._default_manager.filter(course=_pk(course))

@@ -17,11 +17,12 @@ Errors:
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -43,6 +44,7 @@ from django_learning_progress.models import (
 )
 
 logger = logging.getLogger("django_learning_progress.signals")
+services_logger = logging.getLogger("django_learning_progress.services")
 
 PERCENT = Decimal("0.01")
 
@@ -50,6 +52,7 @@ __all__ = [
     "abandon_attempt",
     "add_time_spent",
     "answer_question",
+    "answer_questions",
     "close_if_overdue",
     "close_overdue_attempts",
     "complete_enrollment",
@@ -62,6 +65,7 @@ __all__ = [
     "start_attempt",
     "start_task",
     "submit_attempt",
+    "update_enrollment_settings",
 ]
 
 
@@ -90,6 +94,18 @@ def _emit(signal: Signal, instance: Model, db: str, **kwargs: Any) -> None:
                 )
 
     transaction.on_commit(send, using=db)
+
+
+def _attach_user(obj: Any, db: str, user: Any = None) -> Any:
+    """Make ``obj.user`` available without a query through the read router."""
+    field = type(obj)._meta.get_field("user")
+    if user is not None and user.pk == obj.user_id:
+        field.set_cached_value(obj, user)
+    elif not field.is_cached(obj):
+        field.set_cached_value(
+            obj, get_user_model()._default_manager.db_manager(db).get(pk=obj.user_id)
+        )
+    return obj
 
 
 def _field_error(field: str, message: str, code: str) -> ValidationError:
@@ -134,18 +150,19 @@ def _set_enrollment_status(enrollment: Any, status: str, db: str) -> None:
     else:
         enrollment.dropped_at = now
     enrollment.save(update_fields=["status", "completed_at", "dropped_at", "updated_at"])
-    user = enrollment.user
+    user = _attach_user(enrollment, db).user
+    snapshot = copy.copy(enrollment)  # receivers see the enrollment as of this change
     _emit(
         signals.enrollment_status_changed,
-        enrollment,
+        snapshot,
         db,
-        enrollment=enrollment,
+        enrollment=snapshot,
         user=user,
         previous_status=previous,
         status=status,
     )
     if status == EnrollmentStatus.COMPLETED:
-        _emit(signals.course_completed, enrollment, db, enrollment=enrollment, user=user)
+        _emit(signals.course_completed, snapshot, db, enrollment=snapshot, user=user)
 
 
 def _enroll(user: Any, course_id: Any, db: str) -> Any:
@@ -155,11 +172,9 @@ def _enroll(user: Any, course_id: Any, db: str) -> Any:
         _emit(signals.enrollment_created, enrollment, db, enrollment=enrollment, user=user)
         return enrollment
     if enrollment.status == EnrollmentStatus.DROPPED:
-        enrollment = objects.select_for_update().get(pk=enrollment.pk)
+        enrollment = _attach_user(objects.select_for_update().get(pk=enrollment.pk), db, user)
         if enrollment.status == EnrollmentStatus.DROPPED:
             _set_enrollment_status(enrollment, EnrollmentStatus.ACTIVE, db)
-            _update_course_completion(user, course_id, db)
-            enrollment.refresh_from_db()
     return enrollment
 
 
@@ -227,6 +242,19 @@ def reopen_enrollment(enrollment: Any) -> Any:
     return enrollment
 
 
+def update_enrollment_settings(enrollment: Any, settings: dict[str, Any]) -> Any:
+    """Replace the enrollment's free-form ``settings`` (a JSON object)."""
+    if not isinstance(settings, dict):
+        raise _field_error("settings", "Must be a JSON object.", "invalid")
+    _json_field("settings", settings)
+    db = _db()
+    with transaction.atomic(using=db):
+        enrollment = _lock_enrollment(enrollment, db)
+        enrollment.settings = settings
+        enrollment.save(update_fields=["settings", "updated_at"])
+    return enrollment
+
+
 def _enrollment_for_work(user: Any, course_id: Any, db: str, *, lock: bool = False) -> Any:
     """The user's usable enrollment in the course, enrolling when AUTO_ENROLL is on."""
     objects = _objects(get_enrollment_model(), db)
@@ -263,6 +291,7 @@ def _update_course_completion(
     )
     if enrollment is None or enrollment.status == EnrollmentStatus.DROPPED:
         return
+    _attach_user(enrollment, db, user if isinstance(user, Model) else None)
     if enrollment.status == EnrollmentStatus.ACTIVE:
         if _completion_met(user, course_id, db):
             _set_enrollment_status(enrollment, EnrollmentStatus.COMPLETED, db)
@@ -384,13 +413,21 @@ def reset_task(user: Any, task: Any, *, clear_time: bool = False) -> Any:
 
 
 def _lock_attempt(user: Any, attempt: Any, db: str) -> Any:
+    """Lock the learner's enrollment, then the attempt (the one lock order of attempt paths)."""
     if user is not None:
         _require_user(user)
     _require(attempt, get_quiz_attempt_model(), "attempt")
-    locked = _objects(get_quiz_attempt_model(), db).select_for_update().get(pk=attempt.pk)
-    if user is not None and locked.user_id != user.pk:
+    objects = _objects(get_quiz_attempt_model(), db)
+    owner_id, course_id = objects.filter(pk=attempt.pk).values_list("user_id", "course_id").get()
+    if user is not None and owner_id != user.pk:
         raise PermissionDenied("This attempt belongs to another user.")
-    return locked
+    list(
+        _objects(get_enrollment_model(), db)
+        .select_for_update()
+        .filter(user=owner_id, course=course_id)
+        .values_list("pk", flat=True)
+    )
+    return _attach_user(objects.select_for_update().get(pk=attempt.pk), db, user)
 
 
 def _overdue(attempt: Any, now: datetime) -> bool:
@@ -400,9 +437,9 @@ def _overdue(attempt: Any, now: datetime) -> bool:
     return bool(now > attempt.deadline_at + grace)
 
 
-def _close_if_overdue(attempt: Any, db: str) -> bool:
+def _close_if_overdue(attempt: Any, db: str, now: datetime | None = None) -> bool:
     """Close a locked attempt past its deadline by the host's policy."""
-    if not _overdue(attempt, timezone.now()):
+    if not _overdue(attempt, now or timezone.now()):
         return False
     if app_settings.OVERDUE_ATTEMPT_POLICY == "abandon":
         _abandon(attempt, attempt.deadline_at)
@@ -427,14 +464,18 @@ def _finish(attempt: Any, score: Decimal, db: str) -> None:
     quiz = adapter.quiz_model._default_manager.db_manager(db).get(pk=attempt.quiz_id)
     max_score = attempt.max_score or Decimal(0)
     percentage = (
-        min(Decimal(100), score * 100 / max_score).quantize(PERCENT)
+        min(Decimal(100), score * 100 / max_score).quantize(PERCENT, ROUND_HALF_UP)
         if max_score > 0
         else Decimal(0)
     )
     pass_mark = adapter.pass_mark(quiz)
+    passed = pass_mark is None or percentage >= pass_mark
+    before = (attempt.status, attempt.score, attempt.percentage, attempt.passed)
+    if before == (AttemptStatus.COMPLETED, score, percentage, passed):
+        return  # a regrade that changes nothing
     attempt.score = score
     attempt.percentage = percentage
-    attempt.passed = pass_mark is None or percentage >= pass_mark
+    attempt.passed = passed
     attempt.status = AttemptStatus.COMPLETED
     attempt.completed_at = attempt.completed_at or timezone.now()
     attempt.save(update_fields=["score", "percentage", "passed", "status", "completed_at"])
@@ -492,39 +533,49 @@ def start_attempt(user: Any, quiz: Any) -> Any:
     _require(quiz, adapter.quiz_model, "quiz")
     course_id = adapter.get_quiz_course_id(quiz)
     db = _db()
-    with transaction.atomic(using=db):
-        # Serialises attempt starts of this learner in this course.
-        _enrollment_for_work(user, course_id, db, lock=True)
-        objects = _objects(get_quiz_attempt_model(), db)
-        attempts = objects.filter(user=user, quiz=quiz)
-        for open_attempt in attempts.filter(status=AttemptStatus.IN_PROGRESS).select_for_update():
-            if not _close_if_overdue(open_attempt, db):
-                return open_attempt
-        last = attempts.aggregate(n=Max("attempt_number"))["n"] or 0
-        max_attempts = adapter.max_attempts(quiz)
-        if max_attempts is not None and last >= max_attempts:
-            raise _field_error(
-                "quiz", f"No attempts left: this quiz allows {max_attempts}.", "max_attempts"
+    objects = _objects(get_quiz_attempt_model(), db)
+    attempts = objects.filter(user=user, quiz=quiz)
+    while True:
+        with transaction.atomic(using=db):
+            # The enrollment lock serialises attempt starts of this learner in this course.
+            _enrollment_for_work(user, course_id, db, lock=True)
+            open_attempt = (
+                attempts.filter(status=AttemptStatus.IN_PROGRESS).select_for_update().first()
             )
-        now = timezone.now()
-        limit = adapter.time_limit(quiz)
-        attempt = objects.create(
-            user=user,
-            quiz=quiz,
-            course_id=course_id,
-            attempt_number=last + 1,
-            started_at=now,
-            deadline_at=now + limit if limit else None,
+            if open_attempt is None:
+                return _new_attempt(user, quiz, course_id, attempts, db)
+            if not _close_if_overdue(_attach_user(open_attempt, db, user), db):
+                return open_attempt
+        # The overdue attempt is closed and committed; start the next one.
+
+
+def _new_attempt(user: Any, quiz: Any, course_id: Any, attempts: Any, db: str) -> Any:
+    adapter = get_content_adapter()
+    last = attempts.aggregate(n=Max("attempt_number"))["n"] or 0
+    max_attempts = adapter.max_attempts(quiz)
+    if max_attempts is not None and last >= max_attempts:
+        raise _field_error(
+            "quiz", f"No attempts left: this quiz allows {max_attempts}.", "max_attempts"
         )
-        _emit(signals.quiz_attempt_started, attempt, db, attempt=attempt, user=user)
+    now = timezone.now()
+    limit = adapter.time_limit(quiz)
+    attempt = attempts.model._default_manager.db_manager(db).create(
+        user=user,
+        quiz=quiz,
+        course_id=course_id,
+        attempt_number=last + 1,
+        started_at=now,
+        deadline_at=now + limit if limit else None,
+    )
+    _emit(signals.quiz_attempt_started, attempt, db, attempt=attempt, user=user)
     return attempt
 
 
-def _json(value: Any) -> Any:
+def _json_field(field: str, value: Any) -> Any:
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise _field_error("response", f"Must be JSON-serialisable: {exc}", "invalid") from None
+        raise _field_error(field, f"Must be JSON-serialisable: {exc}", "invalid") from None
     return value
 
 
@@ -549,7 +600,7 @@ def answer_questions(user: Any, attempt: Any, answers: Iterable[tuple[Any, Any, 
     answers = list(answers)
     for question, response, time_spent in answers:
         _require(question, adapter.question_model, "question")
-        _json(response)
+        _json_field("response", response)
         _seconds(time_spent, "time_spent")
     db = _db()
     with transaction.atomic(using=db):
@@ -635,11 +686,14 @@ def submit_attempt(user: Any, attempt: Any) -> Any:
 
 
 def abandon_attempt(user: Any, attempt: Any) -> Any:
-    """Abandon an open ``attempt`` (it still counts towards ``max_attempts``). Idempotent."""
+    """Abandon an open ``attempt`` (it still counts towards ``max_attempts``). Idempotent.
+
+    An attempt already past its deadline is closed by the overdue policy instead.
+    """
     db = _db()
     with transaction.atomic(using=db):
         attempt = _lock_attempt(user, attempt, db)
-        if attempt.status == AttemptStatus.ABANDONED:
+        if _close_if_overdue(attempt, db) or attempt.status == AttemptStatus.ABANDONED:
             return attempt
         if attempt.status != AttemptStatus.IN_PROGRESS:
             raise ValidationError("Only an open attempt can be abandoned.", code="attempt_closed")
@@ -693,8 +747,9 @@ def grade_response(
 def close_if_overdue(attempt: Any) -> bool:
     """Close ``attempt`` if it is past its deadline (plus grace), by ``OVERDUE_ATTEMPT_POLICY``.
 
-    ``"submit"`` grades it with the answers given by the deadline;
-    ``"abandon"`` abandons it. Returns whether it was closed. The services
+    ``"submit"`` grades it with the answers recorded until then (answers are
+    accepted up to the deadline plus ``DEADLINE_GRACE_SECONDS``; ``submitted_at``
+    is the deadline); ``"abandon"`` abandons it. Returns whether it was closed. The services
     call this on every access to an attempt; call it when you display one.
     """
     db = _db()
@@ -723,7 +778,12 @@ def close_overdue_attempts(*, now: datetime | None = None) -> int:
     )
     closed = 0
     for pk in list(overdue):
-        with transaction.atomic(using=db):
-            attempt = _objects(get_quiz_attempt_model(), db).select_for_update().get(pk=pk)
-            closed += _close_if_overdue(attempt, db)
+        try:
+            with transaction.atomic(using=db):
+                attempt = _lock_attempt(None, _objects(get_quiz_attempt_model(), db).get(pk=pk), db)
+                closed += _close_if_overdue(attempt, db, now)
+        except Exception:
+            # One attempt whose grading fails (host code, a deadlock) must not
+            # block the others; it is tried again on the next run.
+            services_logger.exception("Could not close overdue quiz attempt %s", pk)
     return closed

@@ -36,8 +36,9 @@ task_started = Signal()
 #: Arguments: ``progress``, ``user``.
 task_completed = Signal()
 
-#: An enrollment became ``completed`` because every completion requirement is met.
-#: Sent once per completion, after ``enrollment_status_changed``.
+#: An enrollment became ``completed``: every completion requirement is met, or
+#: an instructor completed it with ``complete_enrollment()``. Sent once per
+#: completion, after ``enrollment_status_changed``.
 #: Arguments: ``enrollment``, ``user``.
 course_completed = Signal()
 
@@ -51,8 +52,8 @@ quiz_attempt_started = Signal()
 #: Arguments: ``attempt``, ``user``.
 quiz_attempt_submitted = Signal()
 
-#: An attempt was fully graded: its score, percentage and ``passed`` are final
-#: (sent again when a manual regrade changes them).
+#: An attempt was fully graded, so its score, percentage and ``passed`` are
+#: final. A manual regrade that changes them sends it again.
 #: Arguments: ``attempt``, ``user``.
 quiz_attempt_graded = Signal()
 

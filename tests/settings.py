@@ -60,7 +60,18 @@ INSTALLED_APPS = [
     "django_learning_progress",
 ]
 if HAS_DRF:
-    INSTALLED_APPS += ["rest_framework"]
+    INSTALLED_APPS += ["rest_framework", "django_filters"]
+if importlib.util.find_spec("drf_spectacular") is not None:
+    INSTALLED_APPS += ["drf_spectacular"]
+    REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+    SPECTACULAR_SETTINGS = {
+        # Three models have a `status` field with different choices: name their enums.
+        "ENUM_NAME_OVERRIDES": {
+            "EnrollmentStatusEnum": "django_learning_progress.choices.EnrollmentStatus",
+            "TaskStatusEnum": "django_learning_progress.choices.TaskStatus",
+            "AttemptStatusEnum": "django_learning_progress.choices.AttemptStatus",
+        },
+    }
 
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,4 +101,7 @@ LEARNING_PROGRESS_COURSE_MODEL = "testapp.Course"
 LEARNING_PROGRESS_TASK_MODEL = "testapp.Lesson"
 LEARNING_PROGRESS_QUIZ_MODEL = "testapp.Quiz"
 LEARNING_PROGRESS_QUESTION_MODEL = "testapp.Question"
-LEARNING_PROGRESS = {"CONTENT_ADAPTER": "tests.testapp.adapter.TestAdapter"}
+LEARNING_PROGRESS = {
+    "CONTENT_ADAPTER": "tests.testapp.adapter.TestAdapter",
+    "INSTRUCTOR_CHECK": "tests.testapp.access.teaches",
+}

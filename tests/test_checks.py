@@ -141,3 +141,24 @@ def test_admin_does_not_hide_the_checks(
     assert returncode != 0
     assert "Traceback" not in output, output
     assert code in output and setting in output
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("AUTO_ENROLL", "yes"),
+        ("MAX_TIME_PER_CALL", 0),
+        ("REQUIRE_QUIZZES_FOR_COMPLETION", 1),
+        ("QUIZ_GRADE_METHOD", "best"),
+        ("OVERDUE_ATTEMPT_POLICY", "delete"),
+        ("DEADLINE_GRACE_SECONDS", -1),
+        ("INSTRUCTOR_CHECK", "tests.testapp.access.nobody"),
+        ("API_PAGE_SIZE", "50"),
+    ],
+)
+def test_bad_option_values(key: str, value: object) -> None:
+    options = {"CONTENT_ADAPTER": "tests.testapp.adapter.TestAdapter", key: value}
+    with override_settings(LEARNING_PROGRESS=options):
+        messages = check_settings()
+    assert ids(messages) == ["learning_progress.E008"]
+    assert key in messages[0].msg

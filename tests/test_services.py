@@ -22,6 +22,7 @@ from django_learning_progress.models import (
     get_task_progress_model,
 )
 from tests.conftest import CourseTree, build_course
+from tests.testapp.adapter import TestAdapter
 from tests.testapp.models import Question
 
 pytestmark = pytest.mark.django_db
@@ -626,3 +627,103 @@ def submit_queries(make_user: Any, questions: int) -> int:
 
 def test_submit_costs_the_same_for_5_and_50_questions(make_user: Any) -> None:
     assert submit_queries(make_user, 5) == submit_queries(make_user, 50)
+
+
+def test_an_overdue_attempt_is_closed_even_when_no_attempt_is_left(learner: Any) -> None:
+    tree = build_course(time_limit=10, max_attempts=1)
+    services.enroll(learner, tree.course)
+    attempt = services.start_attempt(learner, tree.quizzes[0])
+    get_quiz_attempt_model().objects.filter(pk=attempt.pk).update(
+        deadline_at=timezone.now() - timedelta(minutes=1)
+    )
+    with pytest.raises(ValidationError) as excinfo:
+        services.start_attempt(learner, tree.quizzes[0])
+    assert excinfo.value.code == "max_attempts"
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.COMPLETED
+
+
+def test_close_overdue_attempts_at_a_given_time(learner: Any) -> None:
+    tree = build_course(time_limit=10)
+    services.enroll(learner, tree.course)
+    attempt = services.start_attempt(learner, tree.quizzes[0])
+    assert services.close_overdue_attempts(now=timezone.now() + timedelta(hours=1)) == 1
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.COMPLETED
+
+
+def test_a_failing_attempt_does_not_stop_the_overdue_run(
+    make_user: Any, monkeypatch: Any, caplog: Any
+) -> None:
+    tree = build_course(time_limit=10)
+    attempts = []
+    for _ in range(2):
+        user = make_user()
+        services.enroll(user, tree.course)
+        attempts.append(services.start_attempt(user, tree.quizzes[0]))
+    real_submit = services._submit
+
+    def flaky(attempt: Any, db: str, at: Any) -> None:
+        if attempt.pk == attempts[0].pk:
+            raise RuntimeError("host grading bug")
+        real_submit(attempt, db, at)
+
+    monkeypatch.setattr(services, "_submit", flaky)
+    assert services.close_overdue_attempts(now=timezone.now() + timedelta(hours=1)) == 1
+    assert "host grading bug" in caplog.text
+    statuses = [get_quiz_attempt_model().objects.get(pk=a.pk).status for a in attempts]
+    assert statuses == [AttemptStatus.IN_PROGRESS, AttemptStatus.COMPLETED]
+
+
+def test_reenrolling_after_a_completed_course_does_not_complete_it_again(
+    learner: Any, run_on_commit: Any
+) -> None:
+    tree = build_course(modules=1, lessons_per_module=1)
+    enrollment = services.enroll(learner, tree.course)
+    services.complete_task(learner, tree.lessons[0])
+    services.drop_enrollment(enrollment)
+    with capture() as sent, run_on_commit():
+        again = services.enroll(learner, tree.course)
+    assert again.status == EnrollmentStatus.ACTIVE and again.completed_at is None
+    assert names(sent) == ["enrollment_status_changed"]
+    assert sent[0][1]["enrollment"].status == EnrollmentStatus.ACTIVE
+
+
+def test_a_regrade_that_changes_nothing_sends_nothing(
+    learner: Any, make_user: Any, run_on_commit: Any
+) -> None:
+    tree = build_course("Essays", questions=1)
+    Question.objects.filter(pk=tree.questions[0].pk).update(kind=Question.KIND_ESSAY)
+    services.enroll(learner, tree.course)
+    attempt = services.start_attempt(learner, tree.quizzes[0])
+    response = services.answer_question(learner, attempt, tree.questions[0], "text")
+    services.submit_attempt(learner, attempt)
+    grader = make_user(is_staff=True)
+    services.grade_response(grader, response, points=1)
+    with capture() as sent, run_on_commit():
+        services.grade_response(grader, response, points=1)
+    assert sent == []
+
+
+class JoinedRequirements(TestAdapter):
+    """Required tasks selected through a many-valued join (duplicates rows)."""
+
+    def required_tasks(self, course: Any) -> Any:
+        return self.course_tasks(course).filter(module__lessons__optional=False)
+
+
+def test_requirements_through_a_join_still_count_each_task_once(learner: Any) -> None:
+    tree = build_course(modules=1, lessons_per_module=4)
+    enrollment = services.enroll(learner, tree.course)
+    options = {"CONTENT_ADAPTER": f"{__name__}.JoinedRequirements"}
+    with override_settings(LEARNING_PROGRESS=options):
+        for lesson in tree.lessons[:2]:
+            services.complete_task(learner, lesson)
+        assert learner.calculate_progress_percentage(tree.course) == 50.0
+        from django_learning_progress.helpers import course_roster
+
+        assert course_roster(tree.course).get().percentage == 50.0
+        for lesson in tree.lessons[2:]:
+            services.complete_task(learner, lesson)
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.COMPLETED

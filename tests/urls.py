@@ -1,4 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 urlpatterns = [path("admin/", admin.site.urls)]
+
+if settings.HAS_DRF:
+    urlpatterns += [path("api/progress/", include("django_learning_progress.api.urls"))]

@@ -20,6 +20,7 @@ class User(LearningProgressUserMixin, AbstractUser):
 
 class Course(models.Model):
     title = models.CharField(max_length=200)
+    instructors = models.ManyToManyField(User, blank=True, related_name="teaching")
 
     class Meta:
         ordering = ["title"]

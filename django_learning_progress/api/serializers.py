@@ -1,0 +1,262 @@
+"""Serializers of the REST API.
+
+Fields that only the services may set (``user``, ``score``, ``is_correct``,
+``points_awarded``, ``attempt_number``, ``percentage``, ``passed``, and
+``status`` apart from a learner dropping an enrollment) are read-only.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from rest_framework import serializers
+
+from django_learning_progress.api._schema import INT, extend_schema_field
+from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
+from django_learning_progress.conf import app_settings
+from django_learning_progress.content import get_content_adapter
+from django_learning_progress.models import (
+    get_enrollment_model,
+    get_quiz_attempt_model,
+    get_quiz_response_model,
+    get_task_progress_model,
+)
+
+adapter = get_content_adapter()
+
+
+@extend_schema_field(INT)
+class PrimaryKeyValue(serializers.ReadOnlyField):
+    """The primary key of a related object, as stored (an integer for most hosts)."""
+
+
+def _all(model: Any) -> Any:
+    return model._default_manager.all()
+
+
+class EnrollmentSerializer(serializers.ModelSerializer):
+    course = serializers.PrimaryKeyRelatedField(queryset=_all(adapter.course_model))
+
+    class Meta:
+        model = get_enrollment_model()
+        fields = [
+            "id",
+            "user",
+            "course",
+            "status",
+            "enrolled_at",
+            "completed_at",
+            "dropped_at",
+            "updated_at",
+            "settings",
+        ]
+        read_only_fields = [
+            "user",
+            "status",
+            "enrolled_at",
+            "completed_at",
+            "dropped_at",
+            "updated_at",
+        ]
+
+
+class EnrollmentUpdateSerializer(serializers.ModelSerializer):
+    """What a learner may change: drop the enrollment, edit its ``settings``."""
+
+    status = serializers.ChoiceField(
+        choices=[(EnrollmentStatus.DROPPED.value, EnrollmentStatus.DROPPED.label)],
+        required=False,
+        help_text="Only 'dropped' may be set; enroll again to re-activate.",
+    )
+
+    class Meta:
+        model = get_enrollment_model()
+        fields = ["status", "settings"]
+
+    def validate_settings(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        return value
+
+
+class TaskProgressSerializer(serializers.ModelSerializer):
+    task = serializers.PrimaryKeyRelatedField(queryset=_all(adapter.task_model))
+
+    class Meta:
+        model = get_task_progress_model()
+        fields = [
+            "id",
+            "user",
+            "task",
+            "course",
+            "status",
+            "time_spent",
+            "started_at",
+            "completed_at",
+            "last_activity_at",
+        ]
+        read_only_fields = [f for f in fields if f not in ("task",)]
+
+
+class TimeSpentSerializer(serializers.Serializer):
+    seconds = serializers.IntegerField(min_value=0)
+
+    def validate_seconds(self, value: int) -> int:
+        cap = app_settings.MAX_TIME_PER_CALL
+        if value > cap:
+            raise serializers.ValidationError(f"Ensure this value is at most {cap} seconds.")
+        return value
+
+
+class QuizResponseSerializer(serializers.ModelSerializer):
+    """A response; correctness and points stay hidden while the attempt is open."""
+
+    class Meta:
+        model = get_quiz_response_model()
+        fields = [
+            "id",
+            "attempt",
+            "question",
+            "response",
+            "is_correct",
+            "points_awarded",
+            "time_spent",
+            "answered_at",
+            "graded_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        attempt = instance.attempt
+        if attempt.status == AttemptStatus.IN_PROGRESS:
+            data["is_correct"] = data["points_awarded"] = None
+        return data
+
+
+class AnswerSerializer(serializers.Serializer):
+    question = serializers.PrimaryKeyRelatedField(queryset=_all(adapter.question_model))
+    response = serializers.JSONField(allow_null=True)
+    time_spent = serializers.IntegerField(min_value=0, default=0)
+
+    def validate_time_spent(self, value: int) -> int:
+        cap = app_settings.MAX_TIME_PER_CALL
+        if value > cap:
+            raise serializers.ValidationError(f"Ensure this value is at most {cap} seconds.")
+        return value
+
+
+class GradeSerializer(serializers.Serializer):
+    points = serializers.DecimalField(max_digits=10, decimal_places=3, min_value=Decimal(0))
+    is_correct = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class QuizAttemptSerializer(serializers.ModelSerializer):
+    quiz = serializers.PrimaryKeyRelatedField(queryset=_all(adapter.quiz_model))
+
+    class Meta:
+        model = get_quiz_attempt_model()
+        fields = [
+            "id",
+            "user",
+            "quiz",
+            "course",
+            "attempt_number",
+            "status",
+            "score",
+            "max_score",
+            "percentage",
+            "passed",
+            "started_at",
+            "submitted_at",
+            "completed_at",
+            "deadline_at",
+            "time_taken",
+        ]
+        read_only_fields = [f for f in fields if f != "quiz"]
+
+
+class QuizAttemptDetailSerializer(QuizAttemptSerializer):
+    responses = serializers.SerializerMethodField()
+
+    class Meta(QuizAttemptSerializer.Meta):
+        fields = [*QuizAttemptSerializer.Meta.fields, "responses"]
+        read_only_fields = [*QuizAttemptSerializer.Meta.read_only_fields, "responses"]
+
+    def get_responses(self, attempt: Any) -> Any:
+        rows = self.context.get("responses")
+        if rows is None:
+            rows = get_quiz_response_model()._default_manager.filter(attempt=attempt)
+        rows = sorted(rows, key=lambda r: r.pk)
+        for row in rows:
+            row.attempt = attempt
+        return QuizResponseSerializer(rows, many=True, context=self.context).data
+
+
+class CourseProgressSerializer(serializers.Serializer):
+    """:class:`~django_learning_progress.helpers.CourseProgress` as JSON."""
+
+    course = PrimaryKeyValue(source="course_id")
+    status = serializers.CharField(allow_null=True)
+    enrolled_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+    tasks_total = serializers.IntegerField()
+    tasks_completed = serializers.IntegerField()
+    tasks_in_progress = serializers.IntegerField()
+    percentage = serializers.FloatField()
+    time_spent = serializers.IntegerField()
+    last_activity_at = serializers.DateTimeField(allow_null=True)
+    quizzes_total = serializers.IntegerField()
+    quizzes_passed = serializers.IntegerField()
+    next_task = PrimaryKeyValue(source="next_task_id")
+
+
+class QuizGradeSerializer(serializers.Serializer):
+    quiz = PrimaryKeyValue()
+    grade = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    passed = serializers.BooleanField()
+
+
+class RosterEntrySerializer(serializers.Serializer):
+    """One learner in a course's roster."""
+
+    enrollment = serializers.IntegerField(source="pk")
+    user = PrimaryKeyValue(source="user_id")
+    username = serializers.CharField(source="user.get_username")
+    status = serializers.CharField()
+    enrolled_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    percentage = serializers.SerializerMethodField()
+    tasks_total = serializers.IntegerField()
+    tasks_completed = serializers.IntegerField()
+    time_spent = serializers.IntegerField()
+    last_activity_at = serializers.DateTimeField(allow_null=True)
+    quiz_grades = serializers.SerializerMethodField()
+
+    def get_percentage(self, enrollment: Any) -> float:
+        return round(float(enrollment.percentage), 2)
+
+    def get_quiz_grades(self, enrollment: Any) -> Any:
+        grades = self.context.get("quiz_grades", {}).get(enrollment.user_id, [])
+        return QuizGradeSerializer(grades, many=True).data
+
+
+class MyCourseSerializer(serializers.Serializer):
+    """One of the learner's courses with its progress."""
+
+    enrollment = serializers.IntegerField(source="pk")
+    course = PrimaryKeyValue(source="course_id")
+    title = serializers.CharField(source="course")
+    status = serializers.CharField()
+    enrolled_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    percentage = serializers.SerializerMethodField()
+    tasks_total = serializers.IntegerField()
+    tasks_completed = serializers.IntegerField()
+    time_spent = serializers.IntegerField()
+    last_activity_at = serializers.DateTimeField(allow_null=True)
+    next_task = PrimaryKeyValue(source="next_task_id")
+
+    def get_percentage(self, enrollment: Any) -> float:
+        return round(float(enrollment.percentage), 2)

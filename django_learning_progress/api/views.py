@@ -1,0 +1,350 @@
+"""Views of the REST API. They read with the helpers and write through the services."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.filters import OrderingFilter
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+
+from django_learning_progress import helpers, services
+from django_learning_progress.access import is_instructor
+from django_learning_progress.api import filters
+from django_learning_progress.api import serializers as s
+from django_learning_progress.api._schema import extend_schema
+from django_learning_progress.api.pagination import PaginatedMixin
+from django_learning_progress.api.permissions import IsCourseInstructor
+from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
+from django_learning_progress.content import get_content_adapter
+from django_learning_progress.models import (
+    get_enrollment_model,
+    get_quiz_attempt_model,
+    get_quiz_response_model,
+    get_task_progress_model,
+)
+
+
+def call(service: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a service; its ``ValidationError`` becomes a DRF 400 with field messages."""
+    try:
+        return service(*args, **kwargs)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(serializers.as_serializer_error(exc)) from exc
+
+
+class ProgressViewSet(PaginatedMixin, GenericViewSet):
+    """A learner's own rows (staff: every row); writes only by the owner."""
+
+    permission_classes = [IsAuthenticated]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    ordering = ["-id"]
+    user_field = "user"
+
+    def get_queryset(self) -> Any:
+        qs = self.model()._default_manager.all()
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return qs.none()
+        user: Any = self.request.user
+        if not user.is_staff:
+            qs = qs.filter(**{self.user_field: user})
+        return qs
+
+    def model(self) -> Any:
+        raise NotImplementedError
+
+    def get_owned_object(self) -> Any:
+        """The object of a write action, which only its owner may change."""
+        obj = self.get_object()
+        owner_id = obj.user_id if self.user_field == "user" else obj.attempt.user_id
+        if owner_id != self.request.user.pk:
+            raise PermissionDenied("Only the learner may change their own progress.")
+        return obj
+
+
+class EnrollmentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    ProgressViewSet,
+):
+    """The learner's enrollments. ``POST {course}`` enrolls (a repeat is not an error)."""
+
+    filterset_class = filters.EnrollmentFilter
+    ordering_fields = ["id", "enrolled_at", "status", "completed_at"]
+
+    def model(self) -> Any:
+        return get_enrollment_model()
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().select_related("course")
+
+    def get_serializer_class(self) -> Any:
+        if self.action in ("update", "partial_update"):
+            return s.EnrollmentUpdateSerializer
+        return s.EnrollmentSerializer
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        course = serializer.validated_data["course"]
+        user: Any = request.user
+        existed = (
+            get_enrollment_model()
+            ._default_manager.filter(user=user, course=course, status=EnrollmentStatus.ACTIVE)
+            .exists()
+        )
+        enrollment = call(services.enroll, request.user, course)
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(s.EnrollmentSerializer(enrollment).data, status=code)
+
+    @extend_schema(request=s.EnrollmentUpdateSerializer, responses=s.EnrollmentSerializer)
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        enrollment = self.get_owned_object()
+        serializer = s.EnrollmentUpdateSerializer(
+            enrollment, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "settings" in data:
+            enrollment = call(services.update_enrollment_settings, enrollment, data["settings"])
+        if data.get("status") == EnrollmentStatus.DROPPED:
+            enrollment = call(services.drop_enrollment, enrollment)
+        return Response(s.EnrollmentSerializer(enrollment).data)
+
+    @extend_schema(responses=s.CourseProgressSerializer)
+    @action(detail=True, methods=["get"])
+    def progress(self, request: Request, pk: Any = None) -> Response:
+        """The learner's progress in the enrollment's course."""
+        enrollment = self.get_object()
+        progress = helpers.get_course_progress(enrollment.user_id, enrollment.course_id)
+        return Response(s.CourseProgressSerializer(progress).data)
+
+
+class TaskProgressViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgressViewSet
+):
+    """The learner's task progress. ``POST {task}`` starts a task."""
+
+    serializer_class = s.TaskProgressSerializer
+    filterset_class = filters.TaskProgressFilter
+    ordering_fields = ["id", "status", "time_spent", "last_activity_at", "started_at"]
+
+    def model(self) -> Any:
+        return get_task_progress_model()
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        progress = call(services.start_task, request.user, serializer.validated_data["task"])
+        return Response(self.get_serializer(progress).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.TimeSpentSerializer, responses=s.TaskProgressSerializer)
+    @action(detail=True, methods=["post"])
+    def time(self, request: Request, pk: Any = None) -> Response:
+        """Add ``seconds`` to the time spent on the task."""
+        progress = self.get_owned_object()
+        serializer = s.TimeSpentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        progress = call(
+            services.add_time_spent,
+            request.user,
+            progress.task,
+            serializer.validated_data["seconds"],
+        )
+        return Response(self.get_serializer(progress).data)
+
+    @extend_schema(request=None, responses=s.TaskProgressSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request: Request, pk: Any = None) -> Response:
+        """Mark the task completed."""
+        progress = self.get_owned_object()
+        progress = call(services.complete_task, request.user, progress.task)
+        return Response(self.get_serializer(progress).data)
+
+
+class QuizAttemptViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ProgressViewSet
+):
+    """The learner's quiz attempts. ``POST {quiz}`` starts (or returns the open) attempt."""
+
+    filterset_class = filters.QuizAttemptFilter
+    ordering_fields = ["id", "attempt_number", "started_at", "percentage", "status"]
+
+    def model(self) -> Any:
+        return get_quiz_attempt_model()
+
+    def get_serializer_class(self) -> Any:
+        return s.QuizAttemptSerializer if self.action == "list" else s.QuizAttemptDetailSerializer
+
+    def get_object(self) -> Any:
+        attempt = super().get_object()
+        if attempt.status == AttemptStatus.IN_PROGRESS and attempt.deadline_at is not None:
+            services.close_if_overdue(attempt)  # closes lazily, by the overdue policy
+        return attempt
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.QuizAttemptSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        quiz = serializer.validated_data["quiz"]
+        user: Any = request.user
+        open_before = set(
+            get_quiz_attempt_model()
+            ._default_manager.filter(user=user, quiz=quiz, status=AttemptStatus.IN_PROGRESS)
+            .values_list("pk", flat=True)
+        )
+        attempt = call(services.start_attempt, request.user, quiz)
+        code = status.HTTP_200_OK if attempt.pk in open_before else status.HTTP_201_CREATED
+        return Response(s.QuizAttemptDetailSerializer(attempt).data, status=code)
+
+    @extend_schema(
+        request=s.AnswerSerializer(many=True), responses=s.QuizResponseSerializer(many=True)
+    )
+    @action(detail=True, methods=["post"])
+    def responses(self, request: Request, pk: Any = None) -> Response:
+        """Answer one question ``{question, response, time_spent}`` or a list of them."""
+        attempt = self.get_owned_object()
+        many = isinstance(request.data, list)
+        serializer = s.AnswerSerializer(data=request.data, many=many)
+        serializer.is_valid(raise_exception=True)
+        answers = serializer.validated_data if many else [serializer.validated_data]
+        rows = call(
+            services.answer_questions,
+            request.user,
+            attempt,
+            [(a["question"], a["response"], a["time_spent"]) for a in answers],
+        )
+        for row in rows:
+            row.attempt = attempt
+        data = s.QuizResponseSerializer(rows, many=True).data
+        return Response(data if many else data[0], status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.QuizAttemptDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: Any = None) -> Response:
+        """Submit the attempt; answers with the graded attempt and its responses."""
+        attempt = call(services.submit_attempt, request.user, self.get_owned_object())
+        return Response(s.QuizAttemptDetailSerializer(attempt).data)
+
+    @extend_schema(request=None, responses=s.QuizAttemptDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def abandon(self, request: Request, pk: Any = None) -> Response:
+        """Abandon the open attempt."""
+        attempt = call(services.abandon_attempt, request.user, self.get_owned_object())
+        return Response(s.QuizAttemptDetailSerializer(attempt).data)
+
+
+class QuizResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProgressViewSet):
+    """The learner's quiz responses; instructors grade them with ``grade/``."""
+
+    serializer_class = s.QuizResponseSerializer
+    filterset_class = filters.QuizResponseFilter
+    ordering_fields = ["id", "answered_at"]
+    user_field = "attempt__user"
+
+    def model(self) -> Any:
+        return get_quiz_response_model()
+
+    def get_queryset(self) -> Any:
+        if self.action == "grade":  # instructors reach other learners' responses
+            return get_quiz_response_model()._default_manager.select_related("attempt")
+        return super().get_queryset().select_related("attempt")
+
+    @extend_schema(request=s.GradeSerializer, responses=s.QuizResponseSerializer)
+    @action(detail=True, methods=["post"])
+    def grade(self, request: Request, pk: Any = None) -> Response:
+        """Grade a response by hand (instructors of the course and staff)."""
+        response = self.get_object()
+        course = get_content_adapter().course_model._default_manager.get(
+            pk=response.attempt.course_id
+        )
+        if not is_instructor(request.user, course):
+            if response.attempt.user_id == request.user.pk:
+                raise PermissionDenied("Only instructors of the course may grade.")
+            raise Http404
+        serializer = s.GradeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        graded = call(
+            services.grade_response,
+            request.user,
+            response,
+            points=serializer.validated_data["points"],
+            is_correct=serializer.validated_data["is_correct"],
+        )
+        graded.attempt.refresh_from_db()
+        return Response(s.QuizResponseSerializer(graded).data)
+
+
+class CourseView(PaginatedMixin, GenericAPIView):
+    """Base of the per-course instructor views (``course_id`` in the URL)."""
+
+    permission_classes = [IsAuthenticated, IsCourseInstructor]
+
+    def get_course(self) -> Any:
+        return self._course
+
+    @cached_property
+    def _course(self) -> Any:
+        model: Any = get_content_adapter().course_model
+        try:
+            return model._default_manager.get(pk=self.kwargs["course_id"])
+        except (model.DoesNotExist, ValueError, DjangoValidationError):
+            raise Http404 from None
+
+
+class CourseProgressView(CourseView):
+    """Every learner of the course with progress and quiz grades (instructors and staff)."""
+
+    serializer_class = s.RosterEntrySerializer
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = filters.RosterFilter
+    ordering_fields = [
+        "percentage",
+        "tasks_completed",
+        "time_spent",
+        "last_activity_at",
+        "enrolled_at",
+        "completed_at",
+        "status",
+        "user",
+    ]
+    ordering = ["pk"]
+
+    def get_queryset(self) -> Any:
+        return helpers.course_roster(self.get_course())
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(queryset) if page is None else page
+        grades = helpers.course_quiz_grades(self.get_course(), [e.user_id for e in rows])
+        context = {**self.get_serializer_context(), "quiz_grades": grades}
+        data = self.get_serializer_class()(rows, many=True, context=context).data
+        return Response(data) if page is None else self.get_paginated_response(data)
+
+
+class MyProgressView(PaginatedMixin, GenericAPIView):
+    """The learner's courses with their progress."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.MyCourseSerializer
+
+    def get_queryset(self) -> Any:
+        return helpers.get_enrolled_courses(self.request.user)
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.get_queryset()
+        page = self.paginate_queryset(queryset)
+        data = self.get_serializer(queryset if page is None else page, many=True).data
+        return Response(data) if page is None else self.get_paginated_response(data)
