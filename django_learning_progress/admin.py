@@ -16,17 +16,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
+from django_learning_progress import services
+from django_learning_progress.access import is_instructor
 from django_learning_progress.checks import is_configured
+from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
     get_quiz_response_model,
     get_task_progress_model,
 )
+from django_learning_progress.reports import course_report
 
 
 def _user_search_field() -> str:
@@ -43,13 +53,99 @@ class ProgressAdmin(admin.ModelAdmin):
         return [f"{_user_search_field()}__exact", *self.search_fields]
 
 
+def report_url(course: Any) -> str:
+    """URL of the admin's progress report for ``course``."""
+    opts = get_enrollment_model()._meta
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_report", args=[getattr(course, "pk", course)]
+    )
+
+
+@admin.display(description=_("Progress report"))
+def course_report_link(course: Any) -> str:
+    """A ``list_display`` column for the host's course admin linking to the report.
+
+    Example::
+
+        from django_learning_progress.admin import course_report_link
+
+        class CourseAdmin(admin.ModelAdmin):
+            list_display = ["title", course_report_link]
+    """
+    return format_html('<a href="{}">{}</a>', report_url(course), _("Report"))
+
+
 class CourseEnrollmentAdmin(ProgressAdmin):
     list_display = ["id", "user", "course", "status", "enrolled_at", "completed_at", "dropped_at"]
     list_filter = ["status"]
     list_select_related = ["user", "course"]
     raw_id_fields = ["user", "course"]
-    readonly_fields = ["updated_at"]
+    # State changes go through the services (actions below), so signals fire
+    # and completion stays consistent.
+    readonly_fields = ["status", "enrolled_at", "completed_at", "dropped_at", "updated_at"]
     ordering = ["-id"]
+    actions = ["complete_selected", "reopen_selected", "drop_selected"]
+    change_list_template = "learning_progress/admin/enrollment_change_list.html"
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta
+        report = path(
+            "report/<str:course_id>/",
+            self.admin_site.admin_view(self.report_view),
+            name=f"{opts.app_label}_{opts.model_name}_report",
+        )
+        return [report, *super().get_urls()]
+
+    def report_view(self, request: HttpRequest, course_id: str) -> HttpResponse:
+        """The instructor report: learners, the funnel by task, quiz statistics."""
+        course_model: Any = get_content_adapter().course_model
+        try:
+            course = course_model._default_manager.get(pk=course_id)
+        except (course_model.DoesNotExist, ValueError, ValidationError):
+            raise Http404 from None
+        if not is_instructor(request.user, course):
+            raise PermissionDenied
+        opts = self.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            **course_report(course),
+            "opts": opts,
+            "title": _("Progress report: %(course)s") % {"course": course},
+            "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            + f"?course__id__exact={course.pk}",
+        }
+        return TemplateResponse(request, "learning_progress/admin/course_report.html", context)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        course_id = request.GET.get("course__id__exact") or request.GET.get("course")
+        extra_context = extra_context or {}
+        if course_id:
+            extra_context["course_report_url"] = report_url(course_id)
+        return super().changelist_view(request, extra_context)
+
+    def _each(self, request: HttpRequest, queryset: Any, service: Any, done: Any) -> None:
+        changed = 0
+        for enrollment in queryset:
+            try:
+                service(enrollment)
+                changed += 1
+            except ValidationError as exc:
+                self.message_user(
+                    request, f"{enrollment}: {' '.join(exc.messages)}", messages.ERROR
+                )
+        self.message_user(request, done % {"count": changed}, messages.SUCCESS)
+
+    @admin.action(description=_("Mark selected enrollments completed"))
+    def complete_selected(self, request: HttpRequest, queryset: Any) -> None:
+        self._each(request, queryset, services.complete_enrollment, _("%(count)d completed."))
+
+    @admin.action(description=_("Reopen selected completed enrollments"))
+    def reopen_selected(self, request: HttpRequest, queryset: Any) -> None:
+        self._each(request, queryset, services.reopen_enrollment, _("%(count)d reopened."))
+
+    @admin.action(description=_("Drop selected enrollments"))
+    def drop_selected(self, request: HttpRequest, queryset: Any) -> None:
+        self._each(request, queryset, services.drop_enrollment, _("%(count)d dropped."))
 
 
 class TaskProgressAdmin(ProgressAdmin):
@@ -57,14 +153,19 @@ class TaskProgressAdmin(ProgressAdmin):
     list_filter = ["status"]
     list_select_related = ["user", "task", "course"]
     raw_id_fields = ["user", "task", "course"]
+    readonly_fields = ["status", "time_spent", "started_at", "completed_at", "last_activity_at"]
     ordering = ["-id"]
 
 
 class QuizResponseInline(admin.TabularInline):
-    fields = ["question", "response", "is_correct", "points_awarded", "time_spent", "answered_at"]
-    raw_id_fields = ["question", "graded_by"]
+    fields = ("question", "response", "is_correct", "points_awarded", "time_spent", "answered_at")
+    readonly_fields = fields
     extra = 0
+    can_delete = False
     show_change_link = True
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False  # answers are recorded by the services
 
     def get_queryset(self, request: Any) -> Any:
         return super().get_queryset(request).select_related("question")
@@ -85,6 +186,19 @@ class QuizAttemptAdmin(ProgressAdmin):
     list_filter = ["status", "passed"]
     list_select_related = ["user", "quiz"]
     raw_id_fields = ["user", "quiz", "course"]
+    readonly_fields = [
+        "attempt_number",
+        "status",
+        "score",
+        "max_score",
+        "percentage",
+        "passed",
+        "started_at",
+        "submitted_at",
+        "completed_at",
+        "deadline_at",
+        "time_taken",
+    ]
     inlines = [QuizResponseInline]
     ordering = ["-id"]
 
@@ -94,6 +208,8 @@ class QuizResponseAdmin(admin.ModelAdmin):
     list_filter = ["is_correct"]
     list_select_related = ["attempt", "question"]
     raw_id_fields = ["attempt", "question", "graded_by"]
+    # Grade through the REST API or services.grade_response, which finish the attempt.
+    readonly_fields = ["is_correct", "points_awarded", "graded_at", "graded_by", "answered_at"]
     show_full_result_count = False
     ordering = ["-id"]
 

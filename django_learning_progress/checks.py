@@ -184,6 +184,8 @@ OPTION_RULES: dict[str, tuple[Any, str]] = {
     "DEADLINE_GRACE_SECONDS": (lambda v: _is_int(v, 0), "a whole number of seconds, at least 0"),
     "INSTRUCTOR_CHECK": (_is_callable_or_path, "a callable or the dotted path of one"),
     "API_PAGE_SIZE": (lambda v: _is_int(v, 1), "a whole number, at least 1"),
+    "INACTIVE_DAYS": (lambda v: _is_int(v, 1), "a whole number of days, at least 1"),
+    "ANALYTICS_MIN_ATTEMPTS": (lambda v: _is_int(v, 2), "a whole number, at least 2"),
 }
 
 

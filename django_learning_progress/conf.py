@@ -73,6 +73,8 @@ DEFAULTS: dict[str, Any] = {
     "DEADLINE_GRACE_SECONDS": 0,
     "INSTRUCTOR_CHECK": "django_learning_progress.access.default_instructor_check",
     "API_PAGE_SIZE": 50,
+    "INACTIVE_DAYS": 14,
+    "ANALYTICS_MIN_ATTEMPTS": 10,
 }
 
 
@@ -129,6 +131,16 @@ class AppSettings:
     def API_PAGE_SIZE(self) -> int:
         """Page size of the REST API lists when the host sets no DRF pagination class."""
         return int(self._get("API_PAGE_SIZE"))
+
+    @property
+    def INACTIVE_DAYS(self) -> int:
+        """Days without task activity after which an active learner counts as inactive."""
+        return int(self._get("INACTIVE_DAYS"))
+
+    @property
+    def ANALYTICS_MIN_ATTEMPTS(self) -> int:
+        """Fewest counted attempts for item discrimination and Cronbach's alpha."""
+        return int(self._get("ANALYTICS_MIN_ATTEMPTS"))
 
 
 #: The single instance to read behaviour options from.

@@ -598,6 +598,8 @@ def answer_questions(user: Any, attempt: Any, answers: Iterable[tuple[Any, Any, 
     """Record several ``(question, response, time_spent)`` answers at once, all or nothing."""
     adapter = get_content_adapter()
     answers = list(answers)
+    if len({getattr(q, "pk", q) for q, _r, _t in answers}) != len(answers):
+        raise _field_error("question", "Each question may be answered once per call.", "duplicate")
     for question, response, time_spent in answers:
         _require(question, adapter.question_model, "question")
         _json_field("response", response)

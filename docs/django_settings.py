@@ -17,6 +17,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "tests.testapp",
     "django_learning_progress",
+    # The REST API pages autodoc django_learning_progress.api (the [drf] extra).
+    "rest_framework",
+    "django_filters",
 ]
 
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}

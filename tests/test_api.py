@@ -417,3 +417,81 @@ def test_list_query_counts_do_not_grow(
     many, rows_many = list_queries(people, who, name, per_course, big.course)
     assert rows_many >= 50 > rows_few
     assert many == few
+
+
+# -- analytics ----------------------------------------------------------------------------
+
+
+def test_course_analytics_endpoint(people: dict, course_tree: CourseTree) -> None:
+    from django_learning_progress import analytics
+
+    services.enroll(people["ada"], course_tree.course)
+    services.complete_task(people["ada"], course_tree.lessons[0])
+    target = url("course-analytics", course_tree.course.pk)
+    assert client_for().get(target).status_code in (401, 403)
+    assert client_for(people["ada"]).get(target).status_code == 403
+    for who in ("ines", "staff"):
+        response = client_for(people[who]).get(target)
+        assert response.status_code == 200
+        assert response.json() == analytics.course_analytics(course_tree.course)
+    assert client_for(people["staff"]).get(url("course-analytics", 0)).status_code == 404
+
+
+def test_quiz_analytics_endpoint(people: dict, course_tree: CourseTree) -> None:
+    from django_learning_progress import analytics
+
+    services.enroll(people["ada"], course_tree.course)
+    attempt = services.start_attempt(people["ada"], course_tree.quizzes[0])
+    services.answer_question(people["ada"], attempt, course_tree.questions[0], "a0")
+    services.submit_attempt(people["ada"], attempt)
+    quiz = course_tree.quizzes[0]
+    target = url("quiz-analytics", quiz.pk)
+    assert client_for(people["ada"]).get(target).status_code == 403
+    assert client_for(people["bob"]).get(target).status_code == 403
+    ines = client_for(people["ines"])
+    for attempts in ("all", "first", "last", "best"):
+        response = ines.get(target, {"attempts": attempts})
+        assert response.status_code == 200
+        assert response.json() == analytics.quiz_analytics(quiz, attempts=attempts)
+    bad = ines.get(target, {"attempts": "median"})
+    assert bad.status_code == 400 and "attempts" in bad.json()
+    assert ines.get(url("quiz-analytics", 0)).status_code == 404
+
+
+def test_instructors_list_their_courses_rows(people: dict) -> None:
+    _tree, attempt = essay_attempt(people)
+    course = attempt.course_id
+    ines = client_for(people["ines"])
+    assert results(ines.get(url("quiz-response-list"))) == []  # nothing of her own
+    awaiting = results(
+        ines.get(url("quiz-response-list"), {"course": course, "needs_grading": True})
+    )
+    assert [r["attempt"] for r in awaiting] == [attempt.pk]
+    attempts = results(ines.get(url("quiz-attempt-list"), {"course": course}))
+    assert [a["id"] for a in attempts] == [attempt.pk]
+    assert len(results(ines.get(url("enrollment-list"), {"course": course}))) == 1
+    # Not her course: only her own rows, i.e. none.
+    other = build_course("Elsewhere")
+    assert results(ines.get(url("quiz-attempt-list"), {"course": other.course.pk})) == []
+    bob = client_for(people["bob"])
+    assert results(bob.get(url("quiz-response-list"), {"course": course})) == []
+    response_id = awaiting[0]["id"]
+    graded = ines.post(url("quiz-response-grade", response_id), {"points": "1"}, format="json")
+    assert graded.status_code == 200
+    left = ines.get(url("quiz-response-list"), {"course": course, "needs_grading": True})
+    assert results(left) == []
+
+
+def test_answering_a_question_twice_in_one_request(
+    ada: APIClient, people: dict, course_tree: CourseTree
+) -> None:
+    services.enroll(people["ada"], course_tree.course)
+    attempt = services.start_attempt(people["ada"], course_tree.quizzes[0])
+    q0 = course_tree.questions[0]
+    response = ada.post(
+        url("quiz-attempt-responses", attempt.pk),
+        [{"question": q0.pk, "response": "a0"}, {"question": q0.pk, "response": "b"}],
+        format="json",
+    )
+    assert response.status_code == 400 and "question" in response.json()
+    assert not get_quiz_response_model().objects.exists()

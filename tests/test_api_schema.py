@@ -31,7 +31,13 @@ def test_openapi_schema_is_complete_and_valid() -> None:
         "/api/progress/quiz-responses/{id}/grade/",
         "/api/progress/courses/{course_id}/progress/",
         "/api/progress/me/progress/",
+        "/api/progress/courses/{course_id}/analytics/",
+        "/api/progress/quizzes/{quiz_id}/analytics/",
     ]:
         assert expected in paths, expected
     time_body = paths["/api/progress/task-progress/{id}/time/"]["post"]["requestBody"]
     assert "TimeSpent" in str(time_body)
+    for path in ("courses/{course_id}/progress/", "me/progress/", "enrollments/"):
+        listing = paths[f"/api/progress/{path}"]["get"]
+        assert "Paginated" in str(listing["responses"]["200"]), path
+        assert "page" in [p["name"] for p in listing["parameters"]], path

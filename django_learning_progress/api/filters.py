@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.db.models import Q
 
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.content import get_content_adapter
@@ -51,10 +52,23 @@ class QuizAttemptFilter(django_filters.FilterSet):
 
 class QuizResponseFilter(django_filters.FilterSet):
     attempt = django_filters.NumberFilter(field_name="attempt")
+    course = django_filters.ModelChoiceFilter(
+        field_name="attempt__course", queryset=_all(get_content_adapter().course_model)
+    )
+    needs_grading = django_filters.BooleanFilter(
+        method="filter_needs_grading",
+        label="Responses of submitted attempts that await manual grading",
+    )
 
     class Meta:
         model = get_quiz_response_model()
-        fields = ["attempt"]
+        fields = ["attempt", "course", "needs_grading"]
+
+    def filter_needs_grading(self, queryset: Any, name: str, value: bool | None) -> Any:
+        awaiting = Q(attempt__status=AttemptStatus.SUBMITTED, is_correct__isnull=True)
+        if value is None:
+            return queryset
+        return queryset.filter(awaiting) if value else queryset.exclude(awaiting)
 
 
 class RosterFilter(django_filters.FilterSet):

@@ -21,12 +21,15 @@ class ProgressPagination(PageNumberPagination):
         return super().get_page_size(request)
 
 
+class _HostPaginationClass:
+    """``pagination_class`` read from the host's DRF settings on every access."""
+
+    def __get__(self, instance: Any, owner: Any) -> type[BasePagination]:
+        cls: Any = api_settings.DEFAULT_PAGINATION_CLASS
+        return cls or ProgressPagination
+
+
 class PaginatedMixin:
     """Every list is paginated, with the host's paginator when it set one."""
 
-    @property
-    def paginator(self) -> BasePagination:
-        if not hasattr(self, "_paginator"):
-            cls: Any = api_settings.DEFAULT_PAGINATION_CLASS or ProgressPagination
-            self._paginator = cls()
-        return self._paginator
+    pagination_class: Any = _HostPaginationClass()

@@ -260,3 +260,56 @@ class MyCourseSerializer(serializers.Serializer):
 
     def get_percentage(self, enrollment: Any) -> float:
         return round(float(enrollment.percentage), 2)
+
+
+class TaskFunnelSerializer(serializers.Serializer):
+    task = PrimaryKeyValue()
+    started = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    completion_rate = serializers.FloatField(allow_null=True)
+    median_time_spent = serializers.FloatField(allow_null=True)
+
+
+class CourseAnalyticsSerializer(serializers.Serializer):
+    """:func:`~django_learning_progress.analytics.course_analytics` (for the schema)."""
+
+    course = PrimaryKeyValue()
+    enrolled = serializers.IntegerField()
+    active = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    dropped = serializers.IntegerField()
+    completion_rate = serializers.FloatField(allow_null=True)
+    median_time_to_complete = serializers.FloatField(allow_null=True)
+    inactive_learners = serializers.IntegerField()
+    tasks = TaskFunnelSerializer(many=True)
+
+
+class HistogramBinSerializer(serializers.Serializer):
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            "from": serializers.IntegerField(),
+            "to": serializers.IntegerField(),
+            "count": serializers.IntegerField(),
+        }
+
+
+class ItemSerializer(serializers.Serializer):
+    question = PrimaryKeyValue()
+    facility = serializers.FloatField(allow_null=True)
+    discrimination = serializers.FloatField(allow_null=True)
+
+
+class QuizAnalyticsSerializer(serializers.Serializer):
+    """:func:`~django_learning_progress.analytics.quiz_analytics` (for the schema)."""
+
+    quiz = PrimaryKeyValue()
+    attempts = serializers.IntegerField()
+    mean_percentage = serializers.FloatField(allow_null=True)
+    median_percentage = serializers.FloatField(allow_null=True)
+    sd_percentage = serializers.FloatField(allow_null=True)
+    pass_rate = serializers.FloatField(allow_null=True)
+    mean_time_taken = serializers.FloatField(allow_null=True)
+    histogram = HistogramBinSerializer(many=True)
+    cronbach_alpha = serializers.FloatField(allow_null=True)
+    reliable = serializers.BooleanField()
+    questions = ItemSerializer(many=True)

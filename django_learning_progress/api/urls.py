@@ -27,6 +27,16 @@ if is_configured():  # otherwise `manage.py check` reports the settings to fix
             views.CourseProgressView.as_view(),
             name="course-progress",
         ),
+        path(
+            "courses/<str:course_id>/analytics/",
+            views.CourseAnalyticsView.as_view(),
+            name="course-analytics",
+        ),
+        path(
+            "quizzes/<str:quiz_id>/analytics/",
+            views.QuizAnalyticsView.as_view(),
+            name="quiz-analytics",
+        ),
         path("me/progress/", views.MyProgressView.as_view(), name="me-progress"),
         *router.urls,
     ]

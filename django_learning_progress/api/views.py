@@ -18,14 +18,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from django_learning_progress import helpers, services
+from django_learning_progress import analytics, helpers, services
 from django_learning_progress.access import is_instructor
 from django_learning_progress.api import filters
 from django_learning_progress.api import serializers as s
-from django_learning_progress.api._schema import extend_schema
+from django_learning_progress.api._schema import OpenApiParameter, extend_schema
 from django_learning_progress.api.pagination import PaginatedMixin
 from django_learning_progress.api.permissions import IsCourseInstructor
-from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
+from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
     get_enrollment_model,
@@ -44,21 +44,39 @@ def call(service: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 class ProgressViewSet(PaginatedMixin, GenericViewSet):
-    """A learner's own rows (staff: every row); writes only by the owner."""
+    """A learner's own rows; staff see every row, and an instructor listing with
+    ``?course=<id>`` sees every learner's rows of that course. Writes only by the owner.
+    """
 
     permission_classes = [IsAuthenticated]
     filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering = ["-id"]
     user_field = "user"
+    course_field = "course"
 
     def get_queryset(self) -> Any:
         qs = self.model()._default_manager.all()
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return qs.none()
         user: Any = self.request.user
-        if not user.is_staff:
-            qs = qs.filter(**{self.user_field: user})
-        return qs
+        if user.is_staff:
+            return qs
+        course = self._taught_course() if self.action == "list" else None
+        if course is not None:
+            return qs.filter(**{self.course_field: course})
+        return qs.filter(**{self.user_field: user})
+
+    def _taught_course(self) -> Any:
+        """The ``?course=`` of a list request when the user instructs it."""
+        course_id = self.request.query_params.get("course")
+        if not course_id:
+            return None
+        course_model: Any = get_content_adapter().course_model
+        try:
+            course = course_model._default_manager.get(pk=course_id)
+        except (course_model.DoesNotExist, ValueError, DjangoValidationError):
+            return None
+        return course if is_instructor(self.request.user, course) else None
 
     def model(self) -> Any:
         raise NotImplementedError
@@ -102,7 +120,8 @@ class EnrollmentViewSet(
         user: Any = request.user
         existed = (
             get_enrollment_model()
-            ._default_manager.filter(user=user, course=course, status=EnrollmentStatus.ACTIVE)
+            ._default_manager.filter(user=user, course=course)
+            .exclude(status=EnrollmentStatus.DROPPED)
             .exists()
         )
         enrollment = call(services.enroll, request.user, course)
@@ -147,8 +166,17 @@ class TaskProgressViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        progress = call(services.start_task, request.user, serializer.validated_data["task"])
-        return Response(self.get_serializer(progress).data, status=status.HTTP_201_CREATED)
+        task = serializer.validated_data["task"]
+        user: Any = request.user
+        existed = (
+            get_task_progress_model()
+            ._default_manager.filter(user=user, task=task)
+            .exclude(status=TaskStatus.NOT_STARTED)
+            .exists()
+        )
+        progress = call(services.start_task, user, task)
+        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
+        return Response(self.get_serializer(progress).data, status=code)
 
     @extend_schema(request=s.TimeSpentSerializer, responses=s.TaskProgressSerializer)
     @action(detail=True, methods=["post"])
@@ -252,6 +280,7 @@ class QuizResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Prog
     filterset_class = filters.QuizResponseFilter
     ordering_fields = ["id", "answered_at"]
     user_field = "attempt__user"
+    course_field = "attempt__course"
 
     def model(self) -> Any:
         return get_quiz_response_model()
@@ -303,7 +332,7 @@ class CourseView(PaginatedMixin, GenericAPIView):
             raise Http404 from None
 
 
-class CourseProgressView(CourseView):
+class CourseProgressView(mixins.ListModelMixin, CourseView):
     """Every learner of the course with progress and quiz grades (instructors and staff)."""
 
     serializer_class = s.RosterEntrySerializer
@@ -322,9 +351,14 @@ class CourseProgressView(CourseView):
     ordering = ["pk"]
 
     def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return get_enrollment_model()._default_manager.none()
         return helpers.course_roster(self.get_course())
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows = list(queryset) if page is None else page
@@ -334,16 +368,68 @@ class CourseProgressView(CourseView):
         return Response(data) if page is None else self.get_paginated_response(data)
 
 
-class MyProgressView(PaginatedMixin, GenericAPIView):
+class CourseAnalyticsView(CourseView):
+    """Outcomes of the course (instructors and staff): :func:`~django_learning_progress.analytics.course_analytics`."""
+
+    serializer_class = s.CourseAnalyticsSerializer
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(analytics.course_analytics(self.get_course()))
+
+
+class QuizAnalyticsView(CourseView):
+    """Score statistics and item analysis of a quiz (instructors of its course and staff).
+
+    ``?attempts=all|first|last|best`` picks the attempts counted (default ``all``).
+    """
+
+    serializer_class = s.QuizAnalyticsSerializer
+
+    @cached_property
+    def quiz(self) -> Any:
+        model: Any = get_content_adapter().quiz_model
+        try:
+            return model._default_manager.get(pk=self.kwargs["quiz_id"])
+        except (model.DoesNotExist, ValueError, DjangoValidationError):
+            raise Http404 from None
+
+    @cached_property
+    def _course(self) -> Any:
+        adapter = get_content_adapter()
+        course_model: Any = adapter.course_model
+        return course_model._default_manager.get(pk=adapter.get_quiz_course_id(self.quiz))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "attempts", str, enum=list(analytics.ATTEMPT_SELECTIONS), default="all"
+            )
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        attempts = request.query_params.get("attempts", "all")
+        if attempts not in analytics.ATTEMPT_SELECTIONS:
+            raise serializers.ValidationError(
+                {"attempts": [f"Must be one of: {', '.join(analytics.ATTEMPT_SELECTIONS)}."]}
+            )
+        return Response(analytics.quiz_analytics(self.quiz, attempts=attempts))
+
+
+class MyProgressView(mixins.ListModelMixin, PaginatedMixin, GenericAPIView):
     """The learner's courses with their progress."""
 
     permission_classes = [IsAuthenticated]
     serializer_class = s.MyCourseSerializer
 
     def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return get_enrollment_model()._default_manager.none()
         return helpers.get_enrolled_courses(self.request.user)
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.list(request, *args, **kwargs)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.get_queryset()
         page = self.paginate_queryset(queryset)
         data = self.get_serializer(queryset if page is None else page, many=True).data

@@ -1,0 +1,21 @@
+"""URLs of the example LMS."""
+
+from catalog import views
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    # The progress REST API; its URL names live in the "learning_progress" namespace.
+    path("api/progress/", include("django_learning_progress.api.urls")),
+    path("api-auth/", include("rest_framework.urls")),  # log in/out links of the browsable API
+]
+
+if settings.HAS_SPECTACULAR:
+    from drf_spectacular.views import SpectacularAPIView
+
+    # The OpenAPI schema only: Swagger UI and ReDoc load their assets from a CDN.
+    urlpatterns.append(path("api/schema/", SpectacularAPIView.as_view(), name="schema"))
