@@ -288,7 +288,13 @@ def quiz_analytics(quiz: Any, attempts: str = "all") -> dict[str, Any]:
     sums: dict[Any, Any] = {
         row["question"]: row
         for row in get_quiz_response_model()
-        ._default_manager.filter(attempt__in=counted.values("pk"))
+        ._default_manager.filter(
+            # Filtering through the join lets the planner start from the
+            # (quiz, status) index of the attempts.
+            attempt__quiz=quiz.pk,
+            attempt__status=AttemptStatus.COMPLETED,
+            **({} if attempts == "all" else {"attempt__in": counted.values("pk")}),
+        )
         .values("question")
         .annotate(
             sx=Sum(item),

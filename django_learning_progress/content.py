@@ -76,19 +76,24 @@ def _ordered(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
     return queryset.order_by(*ordering, "pk")
 
 
-def _follow_lookup(obj: models.Model, lookup: str) -> Any:
+def _follow_lookup(obj: models.Model, lookup: str, using: str | None = None) -> Any:
     """The primary key at the end of the relation path ``lookup`` starting at ``obj``.
 
-    ``"module__course"`` on a task returns ``task.module.course_id`` (one
-    query for ``module`` unless it is already loaded).
+    A one-step path (``"course"``) reads the foreign key column, no query. A
+    longer one (``"module__course"``) takes one query, on database ``using``
+    (the router's choice when ``None``) unless every hop is already loaded.
     """
     *hops, last = lookup.split("__")
+    current: Any = obj
     for hop in hops:
-        obj = getattr(obj, hop)
-        if obj is None:
+        field = current._meta.get_field(hop)
+        if not field.is_cached(current):
+            manager = type(obj)._default_manager.db_manager(using)
+            return manager.filter(pk=obj.pk).values_list(lookup, flat=True).get()
+        current = getattr(current, hop)
+        if current is None:
             return None
-    field = obj._meta.get_field(last)
-    return getattr(obj, field.attname)  # type: ignore[union-attr]
+    return getattr(current, current._meta.get_field(last).attname)
 
 
 class ContentAdapter:
@@ -162,17 +167,17 @@ class ContentAdapter:
         qs = self.question_model._default_manager.filter(**{self.question_quiz_lookup: quiz})
         return _ordered(qs)
 
-    def get_task_course_id(self, task: Any) -> Any:
-        """Primary key of the course ``task`` belongs to."""
-        return _follow_lookup(task, self.task_course_lookup)
+    def get_task_course_id(self, task: Any, using: str | None = None) -> Any:
+        """Primary key of the course ``task`` belongs to (read from database ``using``)."""
+        return _follow_lookup(task, self.task_course_lookup, using)
 
-    def get_quiz_course_id(self, quiz: Any) -> Any:
-        """Primary key of the course ``quiz`` belongs to."""
-        return _follow_lookup(quiz, self.quiz_course_lookup)
+    def get_quiz_course_id(self, quiz: Any, using: str | None = None) -> Any:
+        """Primary key of the course ``quiz`` belongs to (read from database ``using``)."""
+        return _follow_lookup(quiz, self.quiz_course_lookup, using)
 
-    def get_question_quiz_id(self, question: Any) -> Any:
-        """Primary key of the quiz ``question`` belongs to."""
-        return _follow_lookup(question, self.question_quiz_lookup)
+    def get_question_quiz_id(self, question: Any, using: str | None = None) -> Any:
+        """Primary key of the quiz ``question`` belongs to (read from database ``using``)."""
+        return _follow_lookup(question, self.question_quiz_lookup, using)
 
     # -- quiz rules ----------------------------------------------------------------
 

@@ -305,7 +305,7 @@ def _update_course_completion(
 def _progress_row(user: Any, task: Any, db: str, *, lock: bool) -> Any:
     _require_user(user)
     _require(task, get_content_adapter().task_model, "task")
-    course_id = get_content_adapter().get_task_course_id(task)
+    course_id = get_content_adapter().get_task_course_id(task, db)
     _enrollment_for_work(user, course_id, db)
     objects = _objects(get_task_progress_model(), db)
     progress, _created = objects.get_or_create(
@@ -416,9 +416,11 @@ def _lock_attempt(user: Any, attempt: Any, db: str) -> Any:
     """Lock the learner's enrollment, then the attempt (the one lock order of attempt paths)."""
     if user is not None:
         _require_user(user)
-    _require(attempt, get_quiz_attempt_model(), "attempt")
+    if isinstance(attempt, Model):
+        _require(attempt, get_quiz_attempt_model(), "attempt")
+        attempt = attempt.pk
     objects = _objects(get_quiz_attempt_model(), db)
-    owner_id, course_id = objects.filter(pk=attempt.pk).values_list("user_id", "course_id").get()
+    owner_id, course_id = objects.filter(pk=attempt).values_list("user_id", "course_id").get()
     if user is not None and owner_id != user.pk:
         raise PermissionDenied("This attempt belongs to another user.")
     list(
@@ -427,7 +429,7 @@ def _lock_attempt(user: Any, attempt: Any, db: str) -> Any:
         .filter(user=owner_id, course=course_id)
         .values_list("pk", flat=True)
     )
-    return _attach_user(objects.select_for_update().get(pk=attempt.pk), db, user)
+    return _attach_user(objects.select_for_update().get(pk=attempt), db, user)
 
 
 def _overdue(attempt: Any, now: datetime) -> bool:
@@ -531,8 +533,8 @@ def start_attempt(user: Any, quiz: Any) -> Any:
     _require_user(user)
     adapter = get_content_adapter()
     _require(quiz, adapter.quiz_model, "quiz")
-    course_id = adapter.get_quiz_course_id(quiz)
     db = _db()
+    course_id = adapter.get_quiz_course_id(quiz, db)
     objects = _objects(get_quiz_attempt_model(), db)
     attempts = objects.filter(user=user, quiz=quiz)
     while True:
@@ -618,7 +620,7 @@ def _record_answers(attempt: Any, answers: list[tuple[Any, Any, int]], db: str) 
     if attempt.status != AttemptStatus.IN_PROGRESS:
         raise ValidationError("This attempt is closed.", code="attempt_closed")
     for question, _response, _time in answers:
-        if adapter.get_question_quiz_id(question) != attempt.quiz_id:
+        if adapter.get_question_quiz_id(question, db) != attempt.quiz_id:
             raise _field_error(
                 "question", f"Question {question.pk} is not part of this quiz.", "foreign_question"
             )
@@ -727,7 +729,7 @@ def grade_response(
     adapter = get_content_adapter()
     db = _db()
     with transaction.atomic(using=db):
-        attempt = _lock_attempt(None, response.attempt, db)
+        attempt = _lock_attempt(None, response.attempt_id, db)
         if attempt.status not in (AttemptStatus.SUBMITTED, AttemptStatus.COMPLETED):
             raise ValidationError("Only submitted attempts can be graded.", code="not_submitted")
         response = _objects(Response, db).select_related("question").get(pk=response.pk)
@@ -759,7 +761,7 @@ def close_if_overdue(attempt: Any) -> bool:
         locked = _lock_attempt(None, attempt, db)
         closed = _close_if_overdue(locked, db)
     if closed:
-        attempt.refresh_from_db()
+        attempt.refresh_from_db(using=db)
     return closed
 
 
@@ -782,7 +784,7 @@ def close_overdue_attempts(*, now: datetime | None = None) -> int:
     for pk in list(overdue):
         try:
             with transaction.atomic(using=db):
-                attempt = _lock_attempt(None, _objects(get_quiz_attempt_model(), db).get(pk=pk), db)
+                attempt = _lock_attempt(None, pk, db)
                 closed += _close_if_overdue(attempt, db, now)
         except Exception:
             # One attempt whose grading fails (host code, a deadlock) must not

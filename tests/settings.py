@@ -50,6 +50,10 @@ elif DB_BACKEND == "sqlite":
 else:
     raise RuntimeError(f"Unknown DB_BACKEND {DB_BACKEND!r}")
 
+# A read replica alias mirroring the primary: tests/test_replicas.py routes reads to
+# it with tests.routers.PrimaryReplicaRouter (no router is active otherwise).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
