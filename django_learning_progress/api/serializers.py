@@ -218,12 +218,10 @@ class QuizGradeSerializer(serializers.Serializer):
     passed = serializers.BooleanField()
 
 
-class RosterEntrySerializer(serializers.Serializer):
-    """One learner in a course's roster."""
+class EnrollmentFiguresSerializer(serializers.Serializer):
+    """An enrollment annotated by the helpers (``course_roster``, ``get_enrolled_courses``)."""
 
     enrollment = serializers.IntegerField(source="pk")
-    user = PrimaryKeyValue(source="user_id")
-    username = serializers.CharField(source="user.get_username")
     status = serializers.CharField()
     enrolled_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
@@ -232,34 +230,29 @@ class RosterEntrySerializer(serializers.Serializer):
     tasks_completed = serializers.IntegerField()
     time_spent = serializers.IntegerField()
     last_activity_at = serializers.DateTimeField(allow_null=True)
-    quiz_grades = serializers.SerializerMethodField()
 
     def get_percentage(self, enrollment: Any) -> float:
         return round(float(enrollment.percentage), 2)
+
+
+class RosterEntrySerializer(EnrollmentFiguresSerializer):
+    """One learner in a course's roster, with their quiz grades."""
+
+    user = PrimaryKeyValue(source="user_id")
+    username = serializers.CharField(source="user.get_username")
+    quiz_grades = serializers.SerializerMethodField()
 
     def get_quiz_grades(self, enrollment: Any) -> Any:
         grades = self.context.get("quiz_grades", {}).get(enrollment.user_id, [])
         return QuizGradeSerializer(grades, many=True).data
 
 
-class MyCourseSerializer(serializers.Serializer):
+class MyCourseSerializer(EnrollmentFiguresSerializer):
     """One of the learner's courses with its progress."""
 
-    enrollment = serializers.IntegerField(source="pk")
     course = PrimaryKeyValue(source="course_id")
     title = serializers.CharField(source="course")
-    status = serializers.CharField()
-    enrolled_at = serializers.DateTimeField()
-    completed_at = serializers.DateTimeField(allow_null=True)
-    percentage = serializers.SerializerMethodField()
-    tasks_total = serializers.IntegerField()
-    tasks_completed = serializers.IntegerField()
-    time_spent = serializers.IntegerField()
-    last_activity_at = serializers.DateTimeField(allow_null=True)
     next_task = PrimaryKeyValue(source="next_task_id")
-
-    def get_percentage(self, enrollment: Any) -> float:
-        return round(float(enrollment.percentage), 2)
 
 
 class TaskFunnelSerializer(serializers.Serializer):
