@@ -112,7 +112,7 @@ class CourseEnrollmentAdmin(ProgressAdmin):
             "opts": opts,
             "title": _("Progress report: %(course)s") % {"course": course},
             "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-            + f"?course__id__exact={course.pk}",
+            + f"?course={course.pk}",
         }
         return TemplateResponse(request, "learning_progress/admin/course_report.html", context)
 
@@ -127,23 +127,22 @@ class CourseEnrollmentAdmin(ProgressAdmin):
         changed = 0
         for enrollment in queryset:
             try:
-                service(enrollment)
-                changed += 1
+                changed += service(enrollment).status != enrollment.status
             except ValidationError as exc:
                 self.message_user(
                     request, f"{enrollment}: {' '.join(exc.messages)}", messages.ERROR
                 )
         self.message_user(request, done % {"count": changed}, messages.SUCCESS)
 
-    @admin.action(description=_("Mark selected enrollments completed"))
+    @admin.action(description=_("Mark selected enrollments completed"), permissions=["change"])
     def complete_selected(self, request: HttpRequest, queryset: Any) -> None:
         self._each(request, queryset, services.complete_enrollment, _("%(count)d completed."))
 
-    @admin.action(description=_("Reopen selected completed enrollments"))
+    @admin.action(description=_("Reopen selected completed enrollments"), permissions=["change"])
     def reopen_selected(self, request: HttpRequest, queryset: Any) -> None:
         self._each(request, queryset, services.reopen_enrollment, _("%(count)d reopened."))
 
-    @admin.action(description=_("Drop selected enrollments"))
+    @admin.action(description=_("Drop selected enrollments"), permissions=["change"])
     def drop_selected(self, request: HttpRequest, queryset: Any) -> None:
         self._each(request, queryset, services.drop_enrollment, _("%(count)d dropped."))
 

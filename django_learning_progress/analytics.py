@@ -47,7 +47,7 @@ from django_learning_progress.models import (
 #: Values of the ``attempts`` argument of :func:`quiz_analytics`.
 ATTEMPT_SELECTIONS = ("all", "first", "last", "best")
 
-__all__ = ["ATTEMPT_SELECTIONS", "course_analytics", "quiz_analytics"]
+__all__ = ["ATTEMPT_SELECTIONS", "counted_attempts", "course_analytics", "quiz_analytics"]
 
 
 class Median(Aggregate):

@@ -1,6 +1,6 @@
-"""URLs of the REST API. Include them with the ``learning_progress`` namespace::
+"""URLs of the REST API, namespace ``learning_progress``.
 
-path("api/progress/", include("django_learning_progress.api.urls"))
+Include them with ``path("api/progress/", include("django_learning_progress.api.urls"))``.
 """
 
 from django.urls import URLPattern, URLResolver, path
