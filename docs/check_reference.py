@@ -66,10 +66,7 @@ def load_inventory(builddir: Path) -> set[str]:
     with open(builddir / "objects.inv", "rb") as stream:
         inventory = InventoryFile.load(stream, "", posixpath.join)
     return {
-        name
-        for kind, entries in inventory.items()
-        if kind.startswith("py:")
-        for name in entries
+        name for kind, entries in inventory.items() if kind.startswith("py:") for name in entries
     }
 
 
