@@ -20,6 +20,7 @@ from django.db import connections, router
 from django.db.models import (
     Aggregate,
     Avg,
+    Case,
     Count,
     DurationField,
     F,
@@ -29,6 +30,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    When,
 )
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -131,8 +133,10 @@ def course_analytics(course: Any) -> dict[str, Any]:
         ),
     }
     if sql_median:
+        # percentile_cont skips NULLs: only completed enrollments count.
         aggregates["median_time_to_complete"] = Median(
-            duration, filter=completed, output_field=DurationField()
+            Case(When(completed, then=duration), output_field=DurationField()),
+            output_field=DurationField(),
         )
     totals = enrollments.annotate(activity=activity).aggregate(**aggregates)
     if sql_median:
