@@ -91,38 +91,51 @@ def required_tasks(course: Any, depth: int) -> QuerySet[Any]:
     return ordered(adapter.task_model._default_manager.filter(pk__in=ids))
 
 
-def progress_annotations(user: Any, course: Any, *, required_total: int | None = None) -> dict:
+def progress_annotations(
+    user: Any,
+    course: Any,
+    *,
+    required_ids: list[Any] | None = None,
+    next_task: bool = True,
+) -> dict:
     """Annotations for a row standing for one learner in one course.
 
     Keys: ``tasks_total``, ``tasks_completed``, ``tasks_in_progress``,
-    ``time_spent``, ``last_activity_at``, ``next_task_id`` and ``percentage``.
-    ``required_total`` may be passed when it is already known (one course).
+    ``time_spent``, ``last_activity_at`` and (unless ``next_task`` is false)
+    ``next_task_id``. For one known course, pass its ``required_ids``: the
+    per-row subqueries then look the learner's rows up by task id alone.
     """
     TaskProgress = get_task_progress_model()
 
     def learner_tasks(status: str) -> QuerySet[Any]:
-        required = required_tasks(course, 2).order_by().values("pk")
+        required: Any = (
+            required_ids
+            if required_ids is not None
+            else required_tasks(course, 2).order_by().values("pk")
+        )
         return TaskProgress._default_manager.filter(
             user=at(user, 1), status=status, task__in=required
         )
 
     course_rows = TaskProgress._default_manager.filter(user=at(user, 1), course=at(course, 1))
-    completed_tasks = TaskProgress._default_manager.filter(
-        user=at(user, 2), status=TaskStatus.COMPLETED
-    ).values("task")
-    next_task = required_tasks(course, 1).exclude(pk__in=completed_tasks).values("pk")[:1]
-    return {
+    annotations: dict[str, Any] = {
         "tasks_total": (
-            Value(required_total)
-            if required_total is not None
+            Value(len(required_ids))
+            if required_ids is not None
             else count(required_tasks(course, 1))
         ),
         "tasks_completed": count(learner_tasks(TaskStatus.COMPLETED)),
         "tasks_in_progress": count(learner_tasks(TaskStatus.IN_PROGRESS)),
         "time_spent": total(course_rows, "time_spent"),
         "last_activity_at": latest(course_rows, "last_activity_at"),
-        "next_task_id": Subquery(next_task),
     }
+    if next_task:
+        completed_tasks = TaskProgress._default_manager.filter(
+            user=at(user, 2), status=TaskStatus.COMPLETED
+        ).values("task")
+        first = required_tasks(course, 1).exclude(pk__in=completed_tasks).values("pk")[:1]
+        annotations["next_task_id"] = Subquery(first)
+    return annotations
 
 
 def with_percentage(qs: QuerySet[Any]) -> QuerySet[Any]:

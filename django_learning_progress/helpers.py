@@ -26,6 +26,7 @@ from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import get_enrollment_model, get_quiz_attempt_model
 
 PERCENT = Decimal("0.01")
+ROSTER_LITERAL_IDS = 500
 
 
 def _pk(obj: Any) -> Any:
@@ -312,18 +313,23 @@ def course_roster(course: Any) -> QuerySet[Any]:
     """Every enrollment in ``course`` (``user`` loaded), annotated for instructors.
 
     Annotations: ``tasks_total``, ``tasks_completed``, ``tasks_in_progress``,
-    ``percentage``, ``time_spent``, ``last_activity_at``, ``next_task_id``.
-    Evaluating it takes two queries (the required task count, then the list)
+    ``percentage``, ``time_spent`` and ``last_activity_at``. Evaluating it
+    takes two queries (the course's required task ids, then the list)
     whatever the number of learners and tasks; filter and order it like any
     queryset (default order: enrollment id).
     """
-    required_total = ex.required_tasks(_pk(course), 0).order_by().count()
+    required = list(ex.required_tasks(_pk(course), 0).order_by().values_list("pk", flat=True))
+    # A literal list keeps each learner's lookups on the (user, task) index;
+    # a course with very many tasks falls back to a subquery.
+    required_ids = required if len(required) <= ROSTER_LITERAL_IDS else None
     qs = (
         get_enrollment_model()
         ._default_manager.filter(course=_pk(course))
         .select_related("user")
         .annotate(
-            **ex.progress_annotations(ex.Outer("user"), _pk(course), required_total=required_total)
+            **ex.progress_annotations(
+                ex.Outer("user"), _pk(course), required_ids=required_ids, next_task=False
+            )
         )
     )
     return ex.with_percentage(qs).order_by("pk")
