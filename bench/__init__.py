@@ -1,0 +1,1 @@
+"""Benchmark suite of django-learning-progress (``python bench/run.py --help``)."""
