@@ -18,12 +18,27 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    FilteredRelation,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 
 from django_learning_progress import _expressions as ex
-from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
+from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.content import get_content_adapter
-from django_learning_progress.models import get_enrollment_model, get_quiz_attempt_model
+from django_learning_progress.models import (
+    get_enrollment_model,
+    get_quiz_attempt_model,
+    get_task_progress_model,
+)
 
 PERCENT = Decimal("0.01")
 ROSTER_LITERAL_IDS = 500
@@ -318,18 +333,32 @@ def course_roster(course: Any) -> QuerySet[Any]:
     whatever the number of learners and tasks; filter and order it like any
     queryset (default order: enrollment id).
     """
-    required = list(ex.required_tasks(_pk(course), 0).order_by().values_list("pk", flat=True))
-    # A literal list keeps each learner's lookups on the (user, task) index;
-    # a course with very many tasks falls back to a subquery.
-    required_ids = required if len(required) <= ROSTER_LITERAL_IDS else None
+    course_id = _pk(course)
+    required = list(ex.required_tasks(course_id, 0).order_by().values_list("pk", flat=True))
+    TaskProgress = get_task_progress_model()
+    # One LEFT JOIN from each enrollment to its learner's task rows of this
+    # course, then one GROUP BY: the figures come from a single pass over the
+    # course's task rows. (unique (user, task) means no row is counted twice.)
+    through = TaskProgress._meta.get_field("user").related_query_name()
+    rows = FilteredRelation(
+        f"user__{through}", condition=Q(**{f"user__{through}__course": course_id})
+    )
+    required_done = Q(lp_rows__task__in=required) if required else Q(pk__in=[])
     qs = (
         get_enrollment_model()
-        ._default_manager.filter(course=_pk(course))
+        ._default_manager.filter(course=course_id)
         .select_related("user")
+        .annotate(lp_rows=rows)
         .annotate(
-            **ex.progress_annotations(
-                ex.Outer("user"), _pk(course), required_ids=required_ids, next_task=False
-            )
+            tasks_total=Value(len(required)),
+            tasks_completed=Count(
+                "lp_rows", filter=required_done & Q(lp_rows__status=TaskStatus.COMPLETED)
+            ),
+            tasks_in_progress=Count(
+                "lp_rows", filter=required_done & Q(lp_rows__status=TaskStatus.IN_PROGRESS)
+            ),
+            time_spent=Coalesce(Sum("lp_rows__time_spent"), 0),
+            last_activity_at=Max("lp_rows__last_activity_at"),
         )
     )
     return ex.with_percentage(qs).order_by("pk")
