@@ -495,3 +495,43 @@ def test_answering_a_question_twice_in_one_request(
     )
     assert response.status_code == 400 and "question" in response.json()
     assert not get_quiz_response_model().objects.exists()
+
+
+def test_every_endpoint_refuses_anonymous_and_other_learners(
+    people: dict, course_tree: CourseTree
+) -> None:
+    """One row of each kind owned by ada; anonymous gets 401/403, bob gets 404."""
+    enrollment = services.enroll(people["ada"], course_tree.course)
+    progress = services.start_task(people["ada"], course_tree.lessons[0])
+    attempt = services.start_attempt(people["ada"], course_tree.quizzes[0])
+    response = services.answer_question(people["ada"], attempt, course_tree.questions[0], "a0")
+    owned = [
+        ("get", "enrollment-detail", enrollment.pk),
+        ("patch", "enrollment-detail", enrollment.pk),
+        ("put", "enrollment-detail", enrollment.pk),
+        ("get", "enrollment-progress", enrollment.pk),
+        ("get", "task-progress-detail", progress.pk),
+        ("post", "task-progress-time", progress.pk),
+        ("post", "task-progress-complete", progress.pk),
+        ("get", "quiz-attempt-detail", attempt.pk),
+        ("post", "quiz-attempt-responses", attempt.pk),
+        ("post", "quiz-attempt-submit", attempt.pk),
+        ("post", "quiz-attempt-abandon", attempt.pk),
+        ("get", "quiz-response-detail", response.pk),
+        ("post", "quiz-response-grade", response.pk),
+    ]
+    bob = client_for(people["bob"])
+    for method, name, pk in owned:
+        target = url(name, pk)
+        assert getattr(client_for(), method)(target, {}, format="json").status_code in (401, 403)
+        assert getattr(bob, method)(target, {}, format="json").status_code == 404, name
+    for name in ("course-progress", "course-analytics"):
+        assert client_for().get(url(name, course_tree.course.pk)).status_code in (401, 403)
+        assert bob.get(url(name, course_tree.course.pk)).status_code == 403
+    quiz_analytics = url("quiz-analytics", course_tree.quizzes[0].pk)
+    assert client_for().get(quiz_analytics).status_code in (401, 403)
+    # Nothing changed for ada.
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.IN_PROGRESS
+    enrollment.refresh_from_db()
+    assert enrollment.status == EnrollmentStatus.ACTIVE
