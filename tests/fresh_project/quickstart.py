@@ -46,7 +46,6 @@ import argparse
 import base64
 import doctest
 import glob
-import importlib.util
 import json
 import os
 import re
@@ -63,9 +62,16 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from _shell import (  # a sibling module: run these files as scripts
+    REPO_ROOT,
+    StepFailed,
+    build_wheel,
+    indent,
+    run,
+    venv_bin,
+)
+
 QUICKSTART = REPO_ROOT / "docs" / "quickstart.rst"
-COMMAND_TIMEOUT = 600  # seconds, per command
 SERVER_START_TIMEOUT = 60  # seconds
 HTTP_TIMEOUT = 30  # seconds, per request
 DOC_BASE_URLS = ("http://127.0.0.1:8000", "http://localhost:8000")
@@ -90,19 +96,6 @@ print(f"QUICKSTART-DOCTEST {attempted - failed}/{attempted} examples passed")
 if failed or not attempted:
     raise SystemExit(1)
 """
-
-
-class StepFailed(Exception):
-    """A step failed or its output was not what the page says."""
-
-    def __init__(self, what: str, output: str = "") -> None:
-        super().__init__(what)
-        self.what = what
-        self.output = output
-
-
-def indent(text: str) -> str:
-    return textwrap.indent(text.rstrip() or "(no output)", "    ")
 
 
 # -- the page ------------------------------------------------------------------------
@@ -174,61 +167,6 @@ def output_matches(expected: str, got: str) -> bool:
 
 
 # -- wheel and virtualenv ------------------------------------------------------------
-
-
-def run(
-    cmd: list[str],
-    *,
-    cwd: Path | None = None,
-    env: dict[str, str] | None = None,
-    check: bool = True,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd`` with stdout and stderr merged; raise StepFailed on a non-zero exit."""
-    shown = " ".join(cmd)
-    try:
-        proc = subprocess.run(
-            cmd,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout if isinstance(exc.stdout, str) else (exc.stdout or b"").decode()
-        raise StepFailed(f"$ {shown}  (timed out after {COMMAND_TIMEOUT}s)", out) from None
-    except OSError as exc:
-        raise StepFailed(f"$ {shown}  (could not start: {exc})") from None
-    if check and proc.returncode != 0:
-        raise StepFailed(
-            f"$ {shown}  (exit {proc.returncode}, in {cwd or os.getcwd()})", proc.stdout
-        )
-    return proc
-
-
-def build_wheel(outdir: Path) -> Path:
-    if shutil.which("uv"):
-        cmd = ["uv", "build", "--wheel", "--out-dir", str(outdir), str(REPO_ROOT)]
-    elif importlib.util.find_spec("build") is not None:
-        cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(REPO_ROOT)]
-    else:
-        raise StepFailed(
-            "cannot build the wheel: neither uv nor the 'build' package is available"
-            " (pass --wheel PATH)"
-        )
-    run(cmd, cwd=REPO_ROOT)
-    wheels = sorted(outdir.glob("*.whl"))
-    if len(wheels) != 1:
-        raise StepFailed(f"expected one wheel in {outdir}, found {[w.name for w in wheels]}")
-    return wheels[0]
-
-
-def venv_bin(venv: Path, name: str) -> Path:
-    if os.name == "nt":
-        return venv / "Scripts" / (name + ".exe")
-    return venv / "bin" / name
 
 
 def make_venv(venv: Path, python: str) -> Path:

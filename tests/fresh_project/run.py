@@ -28,21 +28,24 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import glob
-import importlib.util
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from _shell import (  # a sibling module: run these files as scripts
+    StepFailed,
+    build_wheel,
+    indent,
+    run,
+    venv_bin,
+)
+
 DBS = ("sqlite", "postgres")
 VARIANTS = ("default", "swapped")
-COMMAND_TIMEOUT = 600  # seconds, per command
 
 CATALOG_MODELS = '''\
 """Content models of the fresh host project (default shapes for ContentAdapter)."""
@@ -183,74 +186,7 @@ print("FRESH-RESULT " + json.dumps({
 """
 
 
-class StepFailed(Exception):
-    """A command failed or its output was not what was expected."""
-
-    def __init__(self, what: str, output: str = "") -> None:
-        super().__init__(what)
-        self.what = what
-        self.output = output
-
-
-def indent(text: str) -> str:
-    return textwrap.indent(text.rstrip() or "(no output)", "    ")
-
-
-def run(
-    cmd: list[str],
-    *,
-    cwd: Path | None = None,
-    env: dict[str, str] | None = None,
-    check: bool = True,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd`` with stdout and stderr merged; raise StepFailed on a non-zero exit."""
-    shown = " ".join(cmd)
-    try:
-        proc = subprocess.run(
-            cmd,
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout if isinstance(exc.stdout, str) else (exc.stdout or b"").decode()
-        raise StepFailed(f"$ {shown}  (timed out after {COMMAND_TIMEOUT}s)", out) from None
-    except OSError as exc:
-        raise StepFailed(f"$ {shown}  (could not start: {exc})") from None
-    if check and proc.returncode != 0:
-        raise StepFailed(
-            f"$ {shown}  (exit {proc.returncode}, in {cwd or os.getcwd()})", proc.stdout
-        )
-    return proc
-
-
 # -- wheel and virtualenv ----------------------------------------------------------
-
-
-def build_wheel(outdir: Path) -> Path:
-    if importlib.util.find_spec("build") is not None:
-        cmd = [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(REPO_ROOT)]
-    elif shutil.which("uv"):
-        cmd = ["uv", "build", "--wheel", "--out-dir", str(outdir), str(REPO_ROOT)]
-    else:
-        raise StepFailed(
-            "cannot build the wheel: neither the 'build' package nor uv is available"
-            " (pass --wheel PATH)"
-        )
-    run(cmd, cwd=REPO_ROOT)
-    wheels = sorted(outdir.glob("*.whl"))
-    if len(wheels) != 1:
-        raise StepFailed(f"expected one wheel in {outdir}, found {[w.name for w in wheels]}")
-    return wheels[0]
-
-
-def venv_bin(venv: Path, name: str) -> Path:
-    if os.name == "nt":
-        return venv / "Scripts" / (name + ".exe")
-    return venv / "bin" / name
 
 
 def make_venv(venv: Path, requirements: list[str]) -> Path:
