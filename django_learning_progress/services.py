@@ -756,6 +756,9 @@ def close_if_overdue(attempt: Any) -> bool:
     is the deadline); ``"abandon"`` abandons it. Returns whether it was closed. The services
     call this on every access to an attempt; call it when you display one.
     """
+    _require(attempt, get_quiz_attempt_model(), "attempt")
+    if not _overdue(attempt, timezone.now()):
+        return False  # as far as this copy knows; no lock taken for an attempt in time
     db = _db()
     with transaction.atomic(using=db):
         locked = _lock_attempt(None, attempt, db)

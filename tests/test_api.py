@@ -535,3 +535,19 @@ def test_every_endpoint_refuses_anonymous_and_other_learners(
     assert attempt.status == AttemptStatus.IN_PROGRESS
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.ACTIVE
+
+
+def test_reading_an_overdue_attempt_closes_it(ada: APIClient, people: dict) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    tree = build_course(time_limit=10)
+    services.enroll(people["ada"], tree.course)
+    attempt = services.start_attempt(people["ada"], tree.quizzes[0])
+    assert ada.get(url("quiz-attempt-detail", attempt.pk)).json()["status"] == "in_progress"
+    get_quiz_attempt_model().objects.filter(pk=attempt.pk).update(
+        deadline_at=timezone.now() - timedelta(minutes=1)
+    )
+    data = ada.get(url("quiz-attempt-detail", attempt.pk)).json()
+    assert data["status"] == "completed" and data["submitted_at"] is not None

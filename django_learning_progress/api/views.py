@@ -218,8 +218,7 @@ class QuizAttemptViewSet(
 
     def get_object(self) -> Any:
         attempt = super().get_object()
-        if attempt.status == AttemptStatus.IN_PROGRESS and attempt.deadline_at is not None:
-            services.close_if_overdue(attempt)  # closes lazily, by the overdue policy
+        services.close_if_overdue(attempt)  # closes lazily, by the overdue policy
         return attempt
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
