@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import (
     Case,
     DecimalField,
@@ -29,6 +30,8 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import In
+from django.utils.datastructures import OrderedSet
 
 from django_learning_progress.choices import AttemptStatus, TaskStatus
 from django_learning_progress.content import _ordered as ordered
@@ -51,6 +54,30 @@ def at(value: Any, depth: int) -> Any:
     for _ in range(depth):
         ref = OuterRef(ref)
     return ref
+
+
+class AnyOf(In):
+    """``field IN (v1, v2, ...)``, written ``field = ANY(%s)`` on PostgreSQL.
+
+    Use it as an expression, e.g. ``Count("pk", filter=AnyOf(F("task"), ids))``.
+    On PostgreSQL the list travels as one array parameter instead of one
+    placeholder per value, so the statement text stays the same for any
+    number of values (psycopg caches its parsing, and compiling it costs no
+    more for 500 values than for 5). The plan is the one ``IN`` gets.
+    """
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        if not self.rhs_is_direct_value():
+            return self.as_sql(compiler, connection)
+        values = OrderedSet(value for value in self.rhs if value is not None)
+        if not values:
+            raise EmptyResultSet
+        placeholders, params = self.batch_process_rhs(compiler, connection, values)
+        if any(sql != "%s" for sql in placeholders):
+            return self.as_sql(compiler, connection)
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        array_type = self.lhs.output_field.cast_db_type(connection)
+        return f"{lhs_sql} = ANY(%s::{array_type}[])", (*lhs_params, list(params))
 
 
 def count(qs: QuerySet[Any]) -> Coalesce:

@@ -13,6 +13,7 @@ the course; none of them writes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,6 +21,7 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    F,
     FilteredRelation,
     Max,
     OuterRef,
@@ -41,7 +43,6 @@ from django_learning_progress.models import (
 )
 
 PERCENT = Decimal("0.01")
-ROSTER_LITERAL_IDS = 500
 
 
 def _pk(obj: Any) -> Any:
@@ -196,8 +197,8 @@ def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str
         rows = (
             get_quiz_attempt_model()
             ._default_manager.filter(
-                quiz__in=[q.pk for q in quizzes],
-                user__in=user_ids,
+                ex.AnyOf(F("quiz"), [q.pk for q in quizzes]),
+                ex.AnyOf(F("user"), user_ids),
                 status=AttemptStatus.COMPLETED,
             )
             .values_list("user_id", "quiz_id", "attempt_number", "percentage")
@@ -205,16 +206,14 @@ def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str
         for user_id, quiz_id, number, pct in rows:
             if pct is not None:
                 attempts.setdefault((user_id, quiz_id), []).append((number, pct))
+    rules = [(quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz)) for quiz in quizzes]
     result: dict[Any, list[dict[str, Any]]] = {}
     for user_id in user_ids:
         entries = []
-        for quiz in quizzes:
-            grade = grade_over_attempts(
-                adapter.grade_method(quiz), attempts.get((user_id, quiz.pk), [])
-            )
-            pass_mark = adapter.pass_mark(quiz)
+        for quiz_id, method, pass_mark in rules:
+            grade = grade_over_attempts(method, attempts.get((user_id, quiz_id), []))
             passed = grade is not None and (pass_mark is None or grade >= pass_mark)
-            entries.append({"quiz": quiz.pk, "grade": grade, "passed": passed})
+            entries.append({"quiz": quiz_id, "grade": grade, "passed": passed})
         result[user_id] = entries
     return result
 
@@ -324,6 +323,44 @@ def get_enrolled_courses(user: Any, *, include_dropped: bool = False) -> QuerySe
     return ex.with_percentage(qs).order_by("-enrolled_at", "-pk")
 
 
+ROSTER_FIGURES = (
+    "tasks_total",
+    "tasks_completed",
+    "tasks_in_progress",
+    "percentage",
+    "time_spent",
+    "last_activity_at",
+)
+
+
+def _roster_required_ids(course_id: Any) -> list[Any]:
+    """The course's required task ids, each once (the host's queryset may repeat one)."""
+    tasks = get_content_adapter().required_tasks(course_id).order_by()
+    return list(dict.fromkeys(tasks.values_list("pk", flat=True)))
+
+
+def _roster_aggregates(required: list[Any], rows: str = "") -> dict[str, Any]:
+    """The roster figures as aggregates over one learner's task rows of a course.
+
+    ``rows`` is the path to those rows from the grouped model (``""`` when
+    grouping the task progress rows themselves). The rows are the ones whose
+    ``course`` column is the course; unique (user, task) means none counts twice.
+    """
+    at = f"{rows}__" if rows else ""
+    required_done = ex.AnyOf(F(f"{at}task"), required) if required else Q(pk__in=[])
+
+    def tasks(status: str) -> Count:
+        return Count(f"{at}pk", filter=required_done & Q(**{f"{at}status": status}))
+
+    return {
+        "tasks_total": Value(len(required)),
+        "tasks_completed": tasks(TaskStatus.COMPLETED),
+        "tasks_in_progress": tasks(TaskStatus.IN_PROGRESS),
+        "time_spent": Coalesce(Sum(f"{at}time_spent"), 0),
+        "last_activity_at": Max(f"{at}last_activity_at"),
+    }
+
+
 def course_roster(course: Any) -> QuerySet[Any]:
     """Every enrollment in ``course`` (``user`` loaded), annotated for instructors.
 
@@ -331,34 +368,57 @@ def course_roster(course: Any) -> QuerySet[Any]:
     ``percentage``, ``time_spent`` and ``last_activity_at``. Evaluating it
     takes two queries (the course's required task ids, then the list)
     whatever the number of learners and tasks; filter and order it like any
-    queryset (default order: enrollment id).
+    queryset (default order: enrollment id). To show one page of a long
+    roster in enrollment order, :func:`load_roster_figures` is cheaper.
     """
     course_id = _pk(course)
-    required = list(ex.required_tasks(course_id, 0).order_by().values_list("pk", flat=True))
+    required = _roster_required_ids(course_id)
     TaskProgress = get_task_progress_model()
     # One LEFT JOIN from each enrollment to its learner's task rows of this
     # course, then one GROUP BY: the figures come from a single pass over the
-    # course's task rows. (unique (user, task) means no row is counted twice.)
+    # course's task rows.
     through = TaskProgress._meta.get_field("user").related_query_name()
     rows = FilteredRelation(
         f"user__{through}", condition=Q(**{f"user__{through}__course": course_id})
     )
-    required_done = Q(lp_rows__task__in=required) if required else Q(pk__in=[])
     qs = (
         get_enrollment_model()
         ._default_manager.filter(course=course_id)
         .select_related("user")
         .annotate(lp_rows=rows)
-        .annotate(
-            tasks_total=Value(len(required)),
-            tasks_completed=Count(
-                "lp_rows", filter=required_done & Q(lp_rows__status=TaskStatus.COMPLETED)
-            ),
-            tasks_in_progress=Count(
-                "lp_rows", filter=required_done & Q(lp_rows__status=TaskStatus.IN_PROGRESS)
-            ),
-            time_spent=Coalesce(Sum("lp_rows__time_spent"), 0),
-            last_activity_at=Max("lp_rows__last_activity_at"),
-        )
+        .annotate(**_roster_aggregates(required, "lp_rows"))
     )
     return ex.with_percentage(qs).order_by("pk")
+
+
+def load_roster_figures(course: Any, enrollments: Iterable[Any]) -> list[Any]:
+    """Set the :func:`course_roster` figures on ``enrollments`` of ``course``.
+
+    For a page of enrollments that you fetched and ordered yourself: two
+    queries (the course's required task ids, then the page's learners' task
+    rows grouped by learner) whatever the page size, and no aggregation over
+    the rest of the course. Returns the enrollments as a list, each with
+    ``tasks_total``, ``tasks_completed``, ``tasks_in_progress``,
+    ``percentage``, ``time_spent`` and ``last_activity_at`` set exactly as
+    :func:`course_roster` computes them.
+    """
+    enrollments = list(enrollments)
+    if not enrollments:
+        return enrollments
+    course_id = _pk(course)
+    required = _roster_required_ids(course_id)
+    grouped = (
+        get_task_progress_model()
+        ._default_manager.filter(
+            ex.AnyOf(F("user"), [e.user_id for e in enrollments]), course=course_id
+        )
+        .values("user")
+        .annotate(**_roster_aggregates(required))
+    )
+    by_user = {row.pop("user"): row for row in ex.with_percentage(grouped).order_by()}
+    no_rows: dict[str, Any] = dict.fromkeys(ROSTER_FIGURES, 0)
+    no_rows.update(tasks_total=len(required), percentage=0.0, last_activity_at=None)
+    for enrollment in enrollments:
+        for name, value in by_user.get(enrollment.user_id, no_rows).items():
+            setattr(enrollment, name, value)
+    return enrollments

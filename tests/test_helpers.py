@@ -10,7 +10,11 @@ from django.utils import timezone
 from django_learning_progress import helpers, services
 from django_learning_progress.choices import EnrollmentStatus, TaskStatus
 from django_learning_progress.helpers import CourseProgress
-from django_learning_progress.models import get_quiz_attempt_model, get_task_progress_model
+from django_learning_progress.models import (
+    get_enrollment_model,
+    get_quiz_attempt_model,
+    get_task_progress_model,
+)
 from tests.conftest import CourseTree, build_course
 from tests.testapp.models import Lesson, Module
 
@@ -138,6 +142,35 @@ def test_roster_queries_do_not_grow(
     with django_assert_max_num_queries(3):
         rows = [(e.user.username, e.percentage) for e in helpers.course_roster(tree.course)]
     assert len(rows) == learners
+
+
+def test_load_roster_figures_matches_course_roster(
+    make_user: Any, django_assert_num_queries: Any
+) -> None:
+    tree = build_course(modules=2, lessons_per_module=3, optional_lessons=2)
+    learners_with_progress(make_user, tree, 4, done=3)
+    optional = Lesson.objects.filter(optional=True, module__course=tree.course).first()
+    keen = make_user()
+    services.enroll(keen, tree.course)
+    services.complete_task(keen, optional)  # optional: time and activity, no count
+    services.start_task(keen, tree.lessons[0])
+    services.enroll(make_user(), tree.course)  # no task rows at all
+    other = build_course("Other")
+    services.enroll(keen, other.course)
+    services.complete_task(keen, other.lessons[0])
+    Enrollment = get_enrollment_model()
+    figures = [*helpers.ROSTER_FIGURES, "user_id"]
+    expected = {e.pk: [getattr(e, f) for f in figures] for e in helpers.course_roster(tree.course)}
+    page = list(Enrollment.objects.filter(course=tree.course).order_by("-pk")[:4])
+    with django_assert_num_queries(2):
+        loaded = helpers.load_roster_figures(tree.course, page)
+    assert loaded == page
+    assert {e.pk: [getattr(e, f) for f in figures] for e in loaded} == {
+        e.pk: expected[e.pk] for e in page
+    }
+    assert {tuple(v[1:4]) for v in expected.values()} == {(3, 1, 50.0), (0, 1, 0.0), (0, 0, 0.0)}
+    with django_assert_num_queries(0):
+        assert helpers.load_roster_figures(tree.course, []) == []
 
 
 @pytest.mark.parametrize("courses", [1, 8])

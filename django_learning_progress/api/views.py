@@ -358,9 +358,25 @@ class CourseProgressView(mixins.ListModelMixin, CourseView):
         return self.list(request, *args, **kwargs)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        rows = list(queryset) if page is None else page
+        enrollments = (
+            get_enrollment_model()
+            ._default_manager.filter(course=self.get_course())
+            .select_related("user")
+        )
+        ordering = OrderingFilter().get_ordering(request, enrollments, self) or []
+        if any(term.lstrip("-") in helpers.ROSTER_FIGURES for term in ordering):
+            # Ranked by a figure: the database computes every learner's, then pages.
+            queryset = self.filter_queryset(self.get_queryset())
+            page = self.paginate_queryset(queryset)
+            rows = list(queryset) if page is None else page
+        else:
+            # Page the enrollments alone (a plain count, no aggregation), then
+            # compute the figures of the page's learners only.
+            enrollments = self.filter_queryset(enrollments)
+            page = self.paginate_queryset(enrollments)
+            rows = helpers.load_roster_figures(
+                self.get_course(), enrollments if page is None else page
+            )
         grades = helpers.course_quiz_grades(self.get_course(), [e.user_id for e in rows])
         context = {**self.get_serializer_context(), "quiz_grades": grades}
         data = self.get_serializer_class()(rows, many=True, context=context).data
