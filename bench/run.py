@@ -64,6 +64,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--keep", action="store_true", help="keep the database (and print where it is)"
     )
     parser.add_argument(
+        "--only",
+        metavar="KEY[,KEY]",
+        help="time only these operations (keys as in the JSON, e.g. roster_page,roster_all)",
+    )
+    parser.add_argument(
         "--pg-option",
         action="append",
         default=[],
@@ -658,7 +663,15 @@ def run(args: argparse.Namespace, name: str, tmpdir: Path, started: float) -> in
     failures = []
     index_users: dict[str, list[str]] = {}
     threshold = jit_threshold()
-    for op in build_operations(data, tmpdir):
+    operations = build_operations(data, tmpdir)
+    if args.only:
+        keys = set(args.only.split(","))
+        unknown = keys - {op.key for op in operations}
+        if unknown:
+            log(f"Unknown operation key(s): {', '.join(sorted(unknown))}")
+            return 2
+        operations = [op for op in operations if op.key in keys]
+    for op in operations:
         log(f"- {op.label}")
         ours, captured = measure(op.ours, op.setup_ours, args.repeat, op.memory)
         ours.indexes, ours.max_cost = explain(captured)

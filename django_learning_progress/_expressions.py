@@ -72,12 +72,13 @@ class AnyOf(In):
         values = OrderedSet(value for value in self.rhs if value is not None)
         if not values:
             raise EmptyResultSet
-        placeholders, params = self.batch_process_rhs(compiler, connection, values)
-        if any(sql != "%s" for sql in placeholders):
+        if any(hasattr(value, "resolve_expression") for value in values):
             return self.as_sql(compiler, connection)
+        field = self.lhs.output_field
+        params = [field.get_db_prep_value(value, connection, prepared=True) for value in values]
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        array_type = self.lhs.output_field.cast_db_type(connection)
-        return f"{lhs_sql} = ANY(%s::{array_type}[])", (*lhs_params, list(params))
+        array_type = field.cast_db_type(connection)
+        return f"{lhs_sql} = ANY(%s::{array_type}[])", (*lhs_params, params)
 
 
 def count(qs: QuerySet[Any]) -> Coalesce:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 from rest_framework import serializers
@@ -231,7 +232,33 @@ class QuizGradeSerializer(serializers.Serializer):
         }
 
 
-class EnrollmentFiguresSerializer(serializers.Serializer):
+class _RowsSerializer(serializers.Serializer):
+    """Read-only list rows, serialized without DRF's generic attribute lookup.
+
+    Every field's ``source`` is one attribute name (or the field is a
+    ``SerializerMethodField``), so a row costs one ``getattr`` and one
+    ``to_representation`` per field.
+    """
+
+    @cached_property
+    def _columns(self) -> list[tuple[str, Any, Any]]:
+        columns: list[tuple[str, Any, Any]] = []
+        for name, field in self.fields.items():
+            if isinstance(field, serializers.SerializerMethodField):
+                columns.append((name, getattr(self, field.method_name), None))
+            else:
+                columns.append((name, attrgetter(str(field.source)), field.to_representation))
+        return columns
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        row = {}
+        for name, read, show in self._columns:
+            value = read(instance)
+            row[name] = value if show is None or value is None else show(value)
+        return row
+
+
+class EnrollmentFiguresSerializer(_RowsSerializer):
     """An enrollment annotated by the helpers (``course_roster``, ``get_enrolled_courses``)."""
 
     enrollment = serializers.IntegerField(source="pk")
