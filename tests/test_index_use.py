@@ -163,11 +163,16 @@ def sequential_scans(plan: str) -> list[str]:
 
 def test_hot_queries_use_indexes(big: dict[str, Any]) -> None:
     learner, course, quiz = big["learner"], big["course"], big["quiz"]
+    page = list(get_enrollment_model().objects.filter(course=course).order_by("pk")[:50])
     operations: dict[str, Callable[[], Any]] = {
         "one learner's course progress": lambda: helpers.get_course_progress(learner, course),
         "progress percentage": lambda: helpers.calculate_progress_percentage(learner, course),
         "enrolled courses": lambda: list(helpers.get_enrolled_courses(learner)),
         "course roster": lambda: list(helpers.course_roster(course)),
+        "a roster page's figures": lambda: helpers.load_roster_figures(course, page),
+        "a roster page's quiz grades": lambda: helpers.course_quiz_grades(
+            course, [enrollment.user_id for enrollment in page]
+        ),
         "latest attempt": lambda: helpers.get_latest_quiz_attempt(learner, quiz),
         "quiz grade": lambda: helpers.get_quiz_grade(learner, quiz),
     }
