@@ -248,7 +248,7 @@ def explain(captured: list[dict]) -> tuple[list[str], float | None]:
             sql = query["sql"]
             if sql.startswith("DECLARE ") and " CURSOR FOR " in sql:  # a server-side cursor
                 sql = sql.split(" CURSOR FOR ", 1)[1]
-            if not sql.lstrip().upper().startswith(("SELECT", "UPDATE", "DELETE")):
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH", "UPDATE", "DELETE")):
                 continue  # INSERTs use no index to find rows; BEGIN, SAVEPOINT, ...
             try:  # EXPLAIN without ANALYZE plans the statement; it neither runs nor locks
                 with transaction.atomic():

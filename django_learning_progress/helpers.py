@@ -34,6 +34,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from django_learning_progress import _expressions as ex
+from django_learning_progress import _sql
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
@@ -192,21 +193,14 @@ def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str
     adapter = get_content_adapter()
     quizzes = list(adapter.course_quizzes(_pk(course)))
     user_ids = [_pk(u) for u in users]
+    rules = [(quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz)) for quiz in quizzes]
     attempts: dict[tuple[Any, Any], list[tuple[int, Decimal]]] = {}
     if quizzes and user_ids:
-        rows = (
-            get_quiz_attempt_model()
-            ._default_manager.filter(
-                ex.AnyOf(F("quiz"), [q.pk for q in quizzes]),
-                ex.AnyOf(F("user"), user_ids),
-                status=AttemptStatus.COMPLETED,
-            )
-            .values_list("user_id", "quiz_id", "attempt_number", "percentage")
-        )
+        best_only = all(method == "highest" for _quiz, method, _mark in rules)
+        rows = _sql.completed_attempts([q.pk for q in quizzes], user_ids, best_only=best_only)
         for user_id, quiz_id, number, pct in rows:
             if pct is not None:
                 attempts.setdefault((user_id, quiz_id), []).append((number, pct))
-    rules = [(quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz)) for quiz in quizzes]
     result: dict[Any, list[dict[str, Any]]] = {}
     for user_id in user_ids:
         entries = []
@@ -339,26 +333,29 @@ def _roster_required_ids(course_id: Any) -> list[Any]:
     return list(dict.fromkeys(tasks.values_list("pk", flat=True)))
 
 
-def _roster_aggregates(required: list[Any], rows: str = "") -> dict[str, Any]:
+def _roster_aggregates(required: list[Any], rows: str) -> dict[str, Any]:
     """The roster figures as aggregates over one learner's task rows of a course.
 
-    ``rows`` is the path to those rows from the grouped model (``""`` when
-    grouping the task progress rows themselves). The rows are the ones whose
-    ``course`` column is the course; unique (user, task) means none counts twice.
+    ``rows`` is the path to those rows from the grouped model. The rows are
+    the ones whose ``course`` column is the course; unique (user, task) means
+    none counts twice.
     """
-    at = f"{rows}__" if rows else ""
-    required_done = ex.AnyOf(F(f"{at}task"), required) if required else Q(pk__in=[])
+    required_done = ex.AnyOf(F(f"{rows}__task"), required) if required else Q(pk__in=[])
 
     def tasks(status: str) -> Count:
-        return Count(f"{at}pk", filter=required_done & Q(**{f"{at}status": status}))
+        return Count(f"{rows}__pk", filter=required_done & Q(**{f"{rows}__status": status}))
 
     return {
-        "tasks_total": Value(len(required)),
         "tasks_completed": tasks(TaskStatus.COMPLETED),
         "tasks_in_progress": tasks(TaskStatus.IN_PROGRESS),
-        "time_spent": Coalesce(Sum(f"{at}time_spent"), 0),
-        "last_activity_at": Max(f"{at}last_activity_at"),
+        "time_spent": Coalesce(Sum(f"{rows}__time_spent"), 0),
+        "last_activity_at": Max(f"{rows}__last_activity_at"),
     }
+
+
+def _percentage(done: int, total: int) -> float:
+    """``percentage`` of :func:`course_roster`, by the same float arithmetic as its SQL."""
+    return float(done) * 100.0 / float(total) if total else 0.0
 
 
 def course_roster(course: Any) -> QuerySet[Any]:
@@ -386,7 +383,7 @@ def course_roster(course: Any) -> QuerySet[Any]:
         ._default_manager.filter(course=course_id)
         .select_related("user")
         .annotate(lp_rows=rows)
-        .annotate(**_roster_aggregates(required, "lp_rows"))
+        .annotate(tasks_total=Value(len(required)), **_roster_aggregates(required, "lp_rows"))
     )
     return ex.with_percentage(qs).order_by("pk")
 
@@ -394,9 +391,9 @@ def course_roster(course: Any) -> QuerySet[Any]:
 def load_roster_figures(course: Any, enrollments: Iterable[Any]) -> list[Any]:
     """Set the :func:`course_roster` figures on ``enrollments`` of ``course``.
 
-    For a page of enrollments that you fetched and ordered yourself: two
-    queries (the course's required task ids, then the page's learners' task
-    rows grouped by learner) whatever the page size, and no aggregation over
+    For a page of enrollments that you fetched and ordered yourself: one
+    query (the page's learners' task rows grouped by learner, and the number
+    of the course's required tasks) whatever the page size, and no aggregation over
     the rest of the course. Returns the enrollments as a list, each with
     ``tasks_total``, ``tasks_completed``, ``tasks_in_progress``,
     ``percentage``, ``time_spent`` and ``last_activity_at`` set exactly as
@@ -405,20 +402,30 @@ def load_roster_figures(course: Any, enrollments: Iterable[Any]) -> list[Any]:
     enrollments = list(enrollments)
     if not enrollments:
         return enrollments
-    course_id = _pk(course)
-    required = _roster_required_ids(course_id)
-    grouped = (
-        get_task_progress_model()
-        ._default_manager.filter(
-            ex.AnyOf(F("user"), [e.user_id for e in enrollments]), course=course_id
-        )
-        .values("user")
-        .annotate(**_roster_aggregates(required))
-    )
-    by_user = {row.pop("user"): row for row in ex.with_percentage(grouped).order_by()}
-    no_rows: dict[str, Any] = dict.fromkeys(ROSTER_FIGURES, 0)
-    no_rows.update(tasks_total=len(required), percentage=0.0, last_activity_at=None)
+    figures = _roster_figures(course, [e.user_id for e in enrollments])
     for enrollment in enrollments:
-        for name, value in by_user.get(enrollment.user_id, no_rows).items():
+        for name, value in figures[enrollment.user_id].items():
             setattr(enrollment, name, value)
     return enrollments
+
+
+def _roster_figures(course: Any, user_ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    """``{user_id: {figure: value}}`` for learners of ``course``, in one query."""
+    if not user_ids:
+        return {}
+    course_id = _pk(course)
+    required = get_content_adapter().required_tasks(course_id).order_by().values("pk")
+    total, by_user = _sql.task_figures(course_id, user_ids, required)
+    no_rows = (0, 0, 0, None)
+    figures = {}
+    for user_id in user_ids:
+        done, started, spent, last = by_user.get(user_id, no_rows)
+        figures[user_id] = {
+            "tasks_total": total,
+            "tasks_completed": done,
+            "tasks_in_progress": started,
+            "percentage": _percentage(done, total),
+            "time_spent": spent,
+            "last_activity_at": last,
+        }
+    return figures

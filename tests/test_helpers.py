@@ -162,7 +162,7 @@ def test_load_roster_figures_matches_course_roster(
     figures = [*helpers.ROSTER_FIGURES, "user_id"]
     expected = {e.pk: [getattr(e, f) for f in figures] for e in helpers.course_roster(tree.course)}
     page = list(Enrollment.objects.filter(course=tree.course).order_by("-pk")[:4])
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         loaded = helpers.load_roster_figures(tree.course, page)
     assert loaded == page
     assert {e.pk: [getattr(e, f) for f in figures] for e in loaded} == {

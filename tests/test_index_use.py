@@ -149,7 +149,7 @@ def plans(action: Callable[[], Any]) -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         for query in captured.captured_queries:
             sql = query["sql"]
-            if not sql.lstrip().upper().startswith("SELECT"):
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
                 continue
             cursor.execute("EXPLAIN " + sql)
             result.append((sql, "\n".join(row[0] for row in cursor.fetchall())))

@@ -13,7 +13,7 @@ from django.dispatch import Signal
 from django.test import override_settings
 from django.utils import timezone
 
-from django_learning_progress import services, signals
+from django_learning_progress import helpers, services, signals
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.models import (
     get_enrollment_model,
@@ -573,7 +573,7 @@ def test_abandon(enrolled: Any, learner: Any, course_tree: CourseTree) -> None:
     ("method", "expected"),
     [("highest", "66.67"), ("latest", "50.00"), ("first", "16.67"), ("average", "44.45")],
 )
-def test_quiz_grade_methods(learner: Any, method: str, expected: str) -> None:
+def test_quiz_grade_methods(learner: Any, make_user: Any, method: str, expected: str) -> None:
     tree = build_course()  # marks 1, 2, 3
     services.enroll(learner, tree.course)
     quiz = tree.quizzes[0]
@@ -585,6 +585,13 @@ def test_quiz_grade_methods(learner: Any, method: str, expected: str) -> None:
     options = {"CONTENT_ADAPTER": "tests.testapp.adapter.TestAdapter", "QUIZ_GRADE_METHOD": method}
     with override_settings(LEARNING_PROGRESS=options):
         assert learner.get_quiz_grade(quiz) == Decimal(expected)
+        # The roster's grades (one statement for many learners) agree.
+        roster_grades = helpers.course_quiz_grades(tree.course, [learner, make_user()])
+        assert roster_grades[learner.pk][0] == {
+            "quiz": quiz.pk,
+            "grade": Decimal(expected),
+            "passed": quiz.pass_mark is None or Decimal(expected) >= quiz.pass_mark,
+        }
     assert learner.get_best_quiz_attempt(quiz).attempt_number == 2
 
 

@@ -7,12 +7,15 @@ Fields that only the services may set (``user``, ``score``, ``is_correct``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.settings import api_settings
 
 from django_learning_progress.api._schema import INT, extend_schema_field
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
@@ -232,13 +235,36 @@ class QuizGradeSerializer(serializers.Serializer):
         }
 
 
+def _datetime_writer(field: serializers.DateTimeField) -> Callable[[Any], Any]:
+    """``field.to_representation``, with the current time zone looked up once.
+
+    For the usual ISO 8601 output of aware datetimes; any other case goes to
+    the field itself.
+    """
+    output_format = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    tz = None if hasattr(field, "timezone") else field.default_timezone()
+    if tz is None or not isinstance(output_format, str) or output_format.lower() != ISO_8601:
+        return field.to_representation
+
+    def write(value: Any) -> Any:
+        if isinstance(value, datetime) and value.utcoffset() is not None:
+            text = value.astimezone(tz).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return field.to_representation(value)
+
+    return write
+
+
 class _RowsSerializer(serializers.Serializer):
     """Read-only list rows, serialized without DRF's generic attribute lookup.
 
     Every field's ``source`` is one attribute name (or the field is a
     ``SerializerMethodField``), so a row costs one ``getattr`` and one
-    ``to_representation`` per field.
+    ``to_representation`` per field. Rows are objects; a subclass whose rows
+    are mappings sets ``reader = itemgetter``.
     """
+
+    reader: Callable[[str], Callable[[Any], Any]] = attrgetter
 
     @cached_property
     def _columns(self) -> list[tuple[str, Any, Any]]:
@@ -246,8 +272,10 @@ class _RowsSerializer(serializers.Serializer):
         for name, field in self.fields.items():
             if isinstance(field, serializers.SerializerMethodField):
                 columns.append((name, getattr(self, field.method_name), None))
+            elif isinstance(field, serializers.DateTimeField):
+                columns.append((name, self.reader(str(field.source)), _datetime_writer(field)))
             else:
-                columns.append((name, attrgetter(str(field.source)), field.to_representation))
+                columns.append((name, self.reader(str(field.source)), field.to_representation))
         return columns
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
@@ -258,6 +286,13 @@ class _RowsSerializer(serializers.Serializer):
         return row
 
 
+class _Percentage(serializers.FloatField):
+    """A percentage rounded to two decimals."""
+
+    def to_representation(self, value: Any) -> Any:
+        return round(float(value), 2)
+
+
 class EnrollmentFiguresSerializer(_RowsSerializer):
     """An enrollment annotated by the helpers (``course_roster``, ``get_enrolled_courses``)."""
 
@@ -265,29 +300,28 @@ class EnrollmentFiguresSerializer(_RowsSerializer):
     status = serializers.CharField()
     enrolled_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
-    percentage = serializers.SerializerMethodField()
+    percentage = _Percentage()
     tasks_total = serializers.IntegerField()
     tasks_completed = serializers.IntegerField()
     time_spent = serializers.IntegerField()
     last_activity_at = serializers.DateTimeField(allow_null=True)
 
-    def get_percentage(self, enrollment: Any) -> float:
-        return round(float(enrollment.percentage), 2)
-
 
 class RosterEntrySerializer(EnrollmentFiguresSerializer):
-    """One learner in a course's roster, with their quiz grades."""
+    """One learner in a course's roster, with their quiz grades.
 
+    Rows are mappings with the keys of the field sources (the roster view
+    builds them; ``username`` is the user's ``get_username()``).
+    """
+
+    reader = itemgetter
     user = PrimaryKeyValue(source="user_id")
-    username = serializers.SerializerMethodField()
+    username = serializers.CharField()
     quiz_grades = serializers.SerializerMethodField()
 
-    def get_username(self, enrollment: Any) -> str:
-        return str(enrollment.user.get_username())
-
     @extend_schema_field(QuizGradeSerializer(many=True))
-    def get_quiz_grades(self, enrollment: Any) -> Any:
-        grades = self.context.get("quiz_grades", {}).get(enrollment.user_id, [])
+    def get_quiz_grades(self, row: Any) -> Any:
+        grades = self.context.get("quiz_grades", {}).get(row["user_id"], [])
         return [self._quiz_grade.to_representation(grade) for grade in grades]
 
     @cached_property

@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, serializers, status
@@ -358,29 +360,45 @@ class CourseProgressView(mixins.ListModelMixin, CourseView):
         return self.list(request, *args, **kwargs)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        enrollments = (
-            get_enrollment_model()
-            ._default_manager.filter(course=self.get_course())
-            .select_related("user")
-        )
+        course = self.get_course()
+        enrollments = get_enrollment_model()._default_manager.filter(course=course)
         ordering = OrderingFilter().get_ordering(request, enrollments, self) or []
         if any(term.lstrip("-") in helpers.ROSTER_FIGURES for term in ordering):
             # Ranked by a figure: the database computes every learner's, then pages.
             queryset = self.filter_queryset(self.get_queryset())
             page = self.paginate_queryset(queryset)
-            rows = list(queryset) if page is None else page
+            rows = [_roster_row(e) for e in (queryset if page is None else page)]
         else:
-            # Page the enrollments alone (a plain count, no aggregation), then
-            # compute the figures of the page's learners only.
-            enrollments = self.filter_queryset(enrollments)
-            page = self.paginate_queryset(enrollments)
-            rows = helpers.load_roster_figures(
-                self.get_course(), enrollments if page is None else page
+            # Page the enrollments alone (a plain count, no aggregation, rows
+            # as dictionaries), then compute the figures of the page's learners.
+            # The username as a subquery, not a join, so that the page count
+            # reads the enrollments alone.
+            user = get_user_model()
+            username = user._base_manager.filter(pk=OuterRef("user_id"))
+            plain = enrollments.values(
+                *_ROSTER_COLUMNS, lp_username=Subquery(username.values(user.USERNAME_FIELD)[:1])
             )
-        grades = helpers.course_quiz_grades(self.get_course(), [e.user_id for e in rows])
+            queryset = self.filter_queryset(plain)
+            page = self.paginate_queryset(queryset)
+            rows = list(queryset if page is None else page)
+            figures = helpers._roster_figures(course, [row["user_id"] for row in rows])
+            for row in rows:
+                row["username"] = row.pop("lp_username")
+                row.update(figures[row["user_id"]])
+        grades = helpers.course_quiz_grades(course, [row["user_id"] for row in rows])
         context = {**self.get_serializer_context(), "quiz_grades": grades}
         data = self.get_serializer_class()(rows, many=True, context=context).data
         return Response(data) if page is None else self.get_paginated_response(data)
+
+
+_ROSTER_COLUMNS = ("pk", "user_id", "status", "enrolled_at", "completed_at")
+
+
+def _roster_row(enrollment: Any) -> dict[str, Any]:
+    """An enrollment of :func:`~django_learning_progress.helpers.course_roster` as a roster row."""
+    row = {name: getattr(enrollment, name) for name in (*_ROSTER_COLUMNS, *helpers.ROSTER_FIGURES)}
+    row["username"] = enrollment.user.get_username()
+    return row
 
 
 class CourseAnalyticsView(CourseView):
