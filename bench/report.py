@@ -15,6 +15,7 @@ from typing import Any
 OPERATIONS = {
     "progress_one": "one learner",
     "roster_all": "roster",
+    "roster_values": "roster as rows",
     "roster_page": "roster page",
     "me_progress": "me/progress",
     "record_time": "recording time",

@@ -39,6 +39,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 DBS = ("sqlite", "postgres", "mariadb")
+# The roster read as rows, with the columns the naive roster returns.
+ROSTER_VALUES = ("pk", "user__username", "status", "tasks_completed", "percentage", "time_spent")
 SCALES = ("small", "default", "large")
 MIB = 1024 * 1024
 
@@ -366,6 +368,16 @@ def build_operations(data: Any, workdir: Path) -> list[Operation]:
             reads_many=True,
             target=40.0,
             compare=lambda _a: list(helpers.course_roster(narrow)),
+            compare_label=f"a course of {narrow_size:,} learners",
+        ),
+        Operation(
+            "roster_values",
+            f"course_roster(...).values(...), whole course ({wide_size:,} learners)",
+            lambda _a: list(helpers.course_roster(wide).values(*ROSTER_VALUES)),
+            lambda _a: naive.roster(wide),
+            reads_many=True,
+            target=40.0,
+            compare=lambda _a: list(helpers.course_roster(narrow).values(*ROSTER_VALUES)),
             compare_label=f"a course of {narrow_size:,} learners",
         ),
         Operation(
