@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 
@@ -74,8 +75,13 @@ class _Table:
         return convert
 
     def subquery(self, qs: QuerySet[Any]) -> tuple[str, tuple[Any, ...]]:
-        """``qs`` compiled for this table's database."""
-        return qs.query.get_compiler(connection=self.connection).as_sql()
+        """``qs`` compiled for this table's database (a query of no rows for ``none()``)."""
+        try:
+            return qs.query.get_compiler(connection=self.connection).as_sql()
+        except EmptyResultSet:
+            pk = self.connection.ops.quote_name(qs.model._meta.pk.column)
+            table = self.connection.ops.quote_name(qs.model._meta.db_table)
+            return f"SELECT {pk} FROM {table} WHERE 1 = 0", ()
 
     def fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with self.connection.cursor() as cursor:

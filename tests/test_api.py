@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import zoneinfo
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +11,8 @@ pytest.importorskip("rest_framework", reason="the REST API needs the [drf] extra
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.test import APIClient
 
@@ -365,6 +368,46 @@ def test_roster_figures_do_not_depend_on_the_ordering(
     assert by_enrollment({"status": "active", "ordering": "-percentage"}) == plain[:4]
     top = results(ines.get(roster, {"ordering": "-percentage", "page_size": 2}))
     assert [row["percentage"] for row in top] == [100.0, 75.0]
+
+
+def test_roster_datetimes_follow_the_current_time_zone(
+    people: dict, course_tree: CourseTree
+) -> None:
+    services.enroll(people["ada"], course_tree.course)
+    services.complete_task(people["ada"], course_tree.lessons[0])
+    enrollment = get_enrollment_model().objects.get(user=people["ada"])
+    last = get_task_progress_model().objects.get(user=people["ada"]).last_activity_at
+    field = serializers.DateTimeField()
+    roster = url("course-progress", course_tree.course.pk)
+    with timezone.override(zoneinfo.ZoneInfo("Asia/Kolkata")):
+        row = results(client_for(people["ines"]).get(roster))[0]
+        assert row["enrolled_at"] == field.to_representation(enrollment.enrolled_at)
+        assert row["last_activity_at"] == field.to_representation(last)
+    assert row["enrolled_at"].endswith("+05:30")
+    utc_row = results(client_for(people["ines"]).get(roster))[0]
+    assert utc_row["enrolled_at"] == field.to_representation(enrollment.enrolled_at)
+    assert utc_row["enrolled_at"].endswith("Z")
+
+
+def test_roster_with_the_hosts_pagination(
+    people: dict, course_tree: CourseTree, settings: Any
+) -> None:
+    for name in ("ada", "bob"):
+        services.enroll(people[name], course_tree.course)
+    settings.REST_FRAMEWORK = {
+        **getattr(settings, "REST_FRAMEWORK", {}),
+        "DEFAULT_PAGINATION_CLASS": "tests.test_api.OnePerPage",
+    }
+    roster = url("course-progress", course_tree.course.pk)
+    ines = client_for(people["ines"])
+    first = ines.get(roster).json()
+    second = ines.get(roster, {"offset": 1}).json()
+    assert first["count"] == 2 and [r["username"] for r in first["results"]] == ["ada"]
+    assert [r["username"] for r in second["results"]] == ["bob"]
+    by_user = ines.get(roster, {"ordering": "-user"}).json()
+    assert [r["username"] for r in by_user["results"]] == ["bob"]
+    by_figure = ines.get(roster, {"ordering": "-percentage,-user"}).json()
+    assert [r["username"] for r in by_figure["results"]] == ["bob"]
 
 
 def test_me_progress(ada: APIClient, people: dict, course_tree: CourseTree) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from django_learning_progress import helpers, services
+from django_learning_progress import _sql, helpers, services
 from django_learning_progress.choices import EnrollmentStatus, TaskStatus
 from django_learning_progress.helpers import CourseProgress
 from django_learning_progress.models import (
@@ -225,3 +225,15 @@ def test_quizzes_passed_follow_the_pass_mark(learner: Any) -> None:
     services.answer_question(learner, attempt, tree.questions[2], "a2")  # 3/6 = 50%
     services.submit_attempt(learner, attempt)
     assert learner.get_course_progress(tree.course).quizzes_passed == 0
+
+
+def test_roster_figures_without_required_tasks(make_user: Any) -> None:
+    """An adapter may answer ``none()`` for a course's required tasks."""
+    tree = build_course(modules=1, lessons_per_module=2)
+    learner = make_user()
+    services.enroll(learner, tree.course)
+    services.complete_task(learner, tree.lessons[0])
+    total, figures = _sql.task_figures(tree.course.pk, [learner.pk], Lesson.objects.none())
+    assert total == 0
+    assert figures[learner.pk][:3] == (0, 0, 0)
+    assert figures[learner.pk][3] is not None  # the row's activity still counts

@@ -369,10 +369,9 @@ class CourseProgressView(mixins.ListModelMixin, CourseView):
             page = self.paginate_queryset(queryset)
             rows = [_roster_row(e) for e in (queryset if page is None else page)]
         else:
-            # Page the enrollments alone (a plain count, no aggregation, rows
-            # as dictionaries), then compute the figures of the page's learners.
-            # The username as a subquery, not a join, so that the page count
-            # reads the enrollments alone.
+            # Page the enrollments alone, as dictionaries, then compute the
+            # figures of the page's learners only. The username comes by a
+            # subquery, not a join, so that the page count reads nothing else.
             user = get_user_model()
             username = user._base_manager.filter(pk=OuterRef("user_id"))
             plain = enrollments.values(
