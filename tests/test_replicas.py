@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 
 from django_learning_progress import analytics, helpers, services
 from django_learning_progress.choices import EnrollmentStatus
+from django_learning_progress.models import get_enrollment_model
 from tests.conftest import build_course
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
@@ -69,6 +70,10 @@ def test_helpers_and_analytics_read_from_the_replica(make_user: Any) -> None:
         assert helpers.calculate_progress_percentage(learner, tree.course) == 25.0
         assert len(list(helpers.course_roster(tree.course))) == 1
         assert len(list(helpers.get_enrolled_courses(learner))) == 1
+        # The roster page's hand-written SQL follows the router too.
+        enrollments = list(get_enrollment_model().objects.using("replica").all())
+        assert helpers.load_roster_figures(tree.course, enrollments)[0].tasks_completed == 1
+        assert helpers.course_quiz_grades(tree.course, [learner])[learner.pk][0]["grade"] is None
         analytics.course_analytics(tree.course)
         analytics.quiz_analytics(tree.quizzes[0])
     assert [q["sql"] for q in seen["primary"]] == []
