@@ -1,20 +1,20 @@
-"""Two reads of the roster written in SQL (internal).
+"""The roster's figures for a page of learners, written in SQL (internal).
 
-For one page of learners the ORM spends longer building and compiling these
-two statements than the database spends running them (about 2 ms against
-1 ms for the task figures of 50 learners on PostgreSQL), and a roster page
-runs both on every request. They are plain enough to write once:
+For one page of learners the ORM spends longer building and compiling the
+aggregate than the database spends running it (about 2 ms against 1 ms for
+50 learners on PostgreSQL), and a roster page runs it on every request. The
+statement is plain enough to write once, around two pieces the ORM compiles:
 
-* tables and columns come from the models' ``_meta``, so swapped-in models
-  work, and the database from the router, like any ORM read;
-* the host's required tasks enter as the ORM's own SQL for the adapter's
-  queryset, as a subquery (``IN`` has set semantics, so a task the queryset
-  repeats counts once);
-* values are prepared and converted by the fields and the backend, as the
-  ORM does (datetimes on SQLite and MySQL, UUID keys, decimals).
+* the host's required tasks, as the ORM's SQL for the adapter's queryset
+  (``IN`` has set semantics, and the statement counts ``DISTINCT`` ids, so a
+  task the queryset repeats counts once);
+* the learners' task rows, as the ORM's SQL for a filter of the task
+  progress model's default manager, so a swapped model and its manager are
+  honoured, on the database the router reads from;
 
-The SQL is portable: ``SUM(CASE ...)`` rather than ``FILTER``, and on
-PostgreSQL a list of ids travels as one array parameter (``= ANY(%s)``).
+and values are converted by the fields and the backend, as the ORM does
+(datetimes on SQLite and MySQL, UUID keys). The SQL is portable: ``WITH``,
+``SUM(CASE ...)`` rather than ``FILTER``, ``UNION ALL``.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import F, Model, QuerySet
 
-from django_learning_progress.choices import AttemptStatus, TaskStatus
-from django_learning_progress.models import get_quiz_attempt_model, get_task_progress_model
+from django_learning_progress._expressions import AnyOf
+from django_learning_progress.choices import TaskStatus
+from django_learning_progress.models import get_task_progress_model
 
 
 class _Table:
@@ -36,27 +37,6 @@ class _Table:
     def __init__(self, model: type[Model]) -> None:
         self.model = model
         self.connection = connections[router.db_for_read(model)]
-
-    def column(self, name: str) -> str:
-        field: Any = self.model._meta.get_field(name)
-        return self.connection.ops.quote_name(field.column)
-
-    @property
-    def name(self) -> str:
-        return self.connection.ops.quote_name(self.model._meta.db_table)
-
-    def prep(self, name: str, value: Any) -> Any:
-        field: Any = self.model._meta.get_field(name)
-        return field.get_db_prep_value(value, self.connection)
-
-    def any_of(self, name: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
-        """``column IN (...)``; ``column = ANY(%s)`` on PostgreSQL."""
-        field: Any = self.model._meta.get_field(name)
-        prepared = [field.get_db_prep_value(v, self.connection) for v in values]
-        if self.connection.vendor == "postgresql":
-            array_type = field.cast_db_type(self.connection)
-            return f"{self.column(name)} = ANY(%s::{array_type}[])", [prepared]
-        return f"{self.column(name)} IN ({', '.join(['%s'] * len(prepared))})", prepared
 
     def converter(self, name: str) -> Callable[[Any], Any]:
         """What the ORM does to a value of field ``name`` read from the database."""
@@ -81,7 +61,8 @@ class _Table:
         except EmptyResultSet:
             pk = self.connection.ops.quote_name(qs.model._meta.pk.column)
             table = self.connection.ops.quote_name(qs.model._meta.db_table)
-            return f"SELECT {pk} FROM {table} WHERE 1 = 0", ()
+            columns = ", ".join([pk] * max(1, len(qs.query.values_select)))
+            return f"SELECT {columns} FROM {table} WHERE 1 = 0", ()
 
     def fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with self.connection.cursor() as cursor:
@@ -96,34 +77,37 @@ def task_figures(
     ``{user_id: (completed, in_progress, time_spent, last_activity_at)}``.
 
     One statement. The figures are over each learner's task rows whose
-    ``course`` column is ``course_id``; ``completed`` and ``in_progress``
-    count the rows of tasks in ``required`` (a queryset of the task model's
-    primary keys). Learners without rows are missing from the dictionary.
+    ``course`` column is ``course_id`` (as the task progress model's default
+    manager returns them); ``completed`` and ``in_progress`` count the rows
+    of tasks in ``required`` (a queryset of the task model's primary keys).
+    Learners without rows are missing from the dictionary.
     """
-    t = _Table(get_task_progress_model())
+    TaskProgress = get_task_progress_model()
+    t = _Table(TaskProgress)
     task_sql, task_params = t.subquery(required)
-    users_sql, users_params = t.any_of("user", user_ids)
-    status, user = t.column("status"), t.column("user")
+    rows = TaskProgress._default_manager.filter(
+        AnyOf(F("user"), list(user_ids)), course=course_id
+    ).values_list("user", "task", "status", "time_spent", "last_activity_at")
+    rows_sql, rows_params = t.subquery(rows.order_by())
     sql = (
         # The required tasks are read once; DISTINCT because the host's
         # queryset may repeat a task.
-        f"WITH lp_required (id) AS ({task_sql})"
-        f" SELECT {user},"
-        f" SUM(CASE WHEN {status} = %s AND lp_r.id IS NOT NULL THEN 1 ELSE 0 END),"
-        f" SUM(CASE WHEN {status} = %s AND lp_r.id IS NOT NULL THEN 1 ELSE 0 END),"
-        f" SUM({t.column('time_spent')}), MAX({t.column('last_activity_at')})"
-        f" FROM {t.name} LEFT JOIN (SELECT DISTINCT id FROM lp_required) lp_r"
-        f" ON lp_r.id = {t.name}.{t.column('task')}"
-        f" WHERE {users_sql} AND {t.column('course')} = %s GROUP BY {user}"
+        f"WITH lp_required (id) AS ({task_sql}),"
+        f" lp_rows (user_id, task_id, status, time_spent, last_activity_at) AS ({rows_sql})"
+        " SELECT user_id,"
+        " SUM(CASE WHEN status = %s AND lp_r.id IS NOT NULL THEN 1 ELSE 0 END),"
+        " SUM(CASE WHEN status = %s AND lp_r.id IS NOT NULL THEN 1 ELSE 0 END),"
+        " SUM(time_spent), MAX(last_activity_at)"
+        " FROM lp_rows LEFT JOIN (SELECT DISTINCT id FROM lp_required) lp_r"
+        " ON lp_r.id = lp_rows.task_id GROUP BY user_id"
         # The number of required tasks comes as one more row, user NULL.
         " UNION ALL SELECT NULL, COUNT(DISTINCT id), 0, 0, NULL FROM lp_required"
     )
     params = [
         *task_params,
+        *rows_params,
         TaskStatus.COMPLETED.value,
         TaskStatus.IN_PROGRESS.value,
-        *users_params,
-        t.prep("course", course_id),
     ]
     user_of, last_of = t.converter("user"), t.converter("last_activity_at")
     total, figures = 0, {}
@@ -133,34 +117,3 @@ def task_figures(
         else:
             figures[user_of(u)] = (int(done), int(started), int(spent or 0), last_of(last))
     return total, figures
-
-
-def completed_attempts(
-    quiz_ids: Sequence[Any], user_ids: Sequence[Any], *, best_only: bool = False
-) -> list[tuple[Any, Any, int, Any]]:
-    """``(user_id, quiz_id, attempt_number, percentage)`` of the completed attempts.
-
-    With ``best_only``, one row per learner and quiz: the highest percentage
-    (``attempt_number`` 0), which is all a grade by the highest attempt needs.
-    """
-    t = _Table(get_quiz_attempt_model())
-    quiz_sql, quiz_params = t.any_of("quiz", quiz_ids)
-    users_sql, users_params = t.any_of("user", user_ids)
-    user, quiz, percentage = t.column("user"), t.column("quiz"), t.column("percentage")
-    where = f"{quiz_sql} AND {users_sql} AND {t.column('status')} = %s"
-    if best_only:
-        sql = (
-            f"SELECT {user}, {quiz}, 0, MAX({percentage}) FROM {t.name}"
-            f" WHERE {where} GROUP BY {user}, {quiz}"
-        )
-    else:
-        sql = (
-            f"SELECT {user}, {quiz}, {t.column('attempt_number')}, {percentage}"
-            f" FROM {t.name} WHERE {where}"
-        )
-    params = [*quiz_params, *users_params, AttemptStatus.COMPLETED.value]
-    user_of, quiz_of = t.converter("user"), t.converter("quiz")
-    percentage_of = t.converter("percentage")
-    return [
-        (user_of(u), quiz_of(q), int(n), percentage_of(p)) for u, q, n, p in t.fetch(sql, params)
-    ]

@@ -98,21 +98,32 @@ def _round(value: float) -> float:
 
 
 def _course_row(user: Any, course: Any, *fields: str, using: str | None = None) -> dict[str, Any]:
-    """One query: the course row annotated with ``user``'s progress figures."""
+    """One query: the course row annotated with ``user``'s progress figures.
+
+    Only the figures asked for are built; ``percentage`` is computed here
+    from the two counts, by the same arithmetic as the SQL of the querysets.
+    """
     adapter = get_content_adapter()
-    Enrollment = get_enrollment_model()
-    enrollment = Enrollment._default_manager.filter(user=_pk(user), course=OuterRef("pk"))
-    courses = adapter.course_model._default_manager.db_manager(using)
-    qs = courses.filter(pk=_pk(course)).annotate(
-        **ex.progress_annotations(_pk(user), ex.Outer("pk")),
-        status=Subquery(enrollment.values("status")[:1]),
-        enrolled_at=Subquery(enrollment.values("enrolled_at")[:1]),
-        completed_at=Subquery(enrollment.values("completed_at")[:1]),
+    wanted = set(fields)
+    if "percentage" in wanted:
+        wanted |= {"tasks_total", "tasks_completed"}
+    progress = ex.progress_annotations(
+        _pk(user), ex.Outer("pk"), next_task="next_task_id" in wanted
     )
-    row = ex.with_percentage(qs).values(*fields).first()
+    enrollment = get_enrollment_model()._default_manager.filter(
+        user=_pk(user), course=OuterRef("pk")
+    )
+    for name in ("status", "enrolled_at", "completed_at"):
+        progress[name] = Subquery(enrollment.values(name)[:1])
+    courses = adapter.course_model._default_manager.db_manager(using)
+    wanted.discard("percentage")
+    qs = courses.filter(pk=_pk(course)).annotate(**{name: progress[name] for name in wanted})
+    row = qs.values(*wanted).first()
     if row is None:
         course_model: Any = adapter.course_model
         raise course_model.DoesNotExist(f"No course with pk {_pk(course)!r}.")
+    if "percentage" in fields:
+        row["percentage"] = _percentage(row["tasks_completed"], row["tasks_total"])
     return row
 
 
@@ -196,8 +207,18 @@ def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str
     rules = [(quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz)) for quiz in quizzes]
     attempts: dict[tuple[Any, Any], list[tuple[int, Decimal]]] = {}
     if quizzes and user_ids:
-        best_only = all(method == "highest" for _quiz, method, _mark in rules)
-        rows = _sql.completed_attempts([q.pk for q in quizzes], user_ids, best_only=best_only)
+        completed = get_quiz_attempt_model()._default_manager.filter(
+            ex.AnyOf(F("quiz"), [q.pk for q in quizzes]),
+            ex.AnyOf(F("user"), user_ids),
+            status=AttemptStatus.COMPLETED,
+        )
+        rows: Iterable[tuple[Any, Any, int, Any]]
+        if all(method == "highest" for _quiz, method, _mark in rules):
+            # One row per learner and quiz: all a grade by the highest attempt needs.
+            best = completed.values("user", "quiz").annotate(best=Max("percentage")).order_by()
+            rows = [(row["user"], row["quiz"], 0, row["best"]) for row in best]
+        else:
+            rows = completed.values_list("user_id", "quiz_id", "attempt_number", "percentage")
         for user_id, quiz_id, number, pct in rows:
             if pct is not None:
                 attempts.setdefault((user_id, quiz_id), []).append((number, pct))
