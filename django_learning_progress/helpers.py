@@ -207,18 +207,22 @@ def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str
     rules = [(quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz)) for quiz in quizzes]
     attempts: dict[tuple[Any, Any], list[tuple[int, Decimal]]] = {}
     if quizzes and user_ids:
-        completed = get_quiz_attempt_model()._default_manager.filter(
-            ex.AnyOf(F("quiz"), [q.pk for q in quizzes]),
-            ex.AnyOf(F("user"), user_ids),
-            status=AttemptStatus.COMPLETED,
-        )
+        quiz_ids = [q.pk for q in quizzes]
         rows: Iterable[tuple[Any, Any, int, Any]]
         if all(method == "highest" for _quiz, method, _mark in rules):
             # One row per learner and quiz: all a grade by the highest attempt needs.
-            best = completed.values("user", "quiz").annotate(best=Max("percentage")).order_by()
-            rows = [(row["user"], row["quiz"], 0, row["best"]) for row in best]
+            best = _sql.best_percentages(quiz_ids, user_ids)
+            rows = [(user_id, quiz_id, 0, pct) for user_id, quiz_id, pct in best]
         else:
-            rows = completed.values_list("user_id", "quiz_id", "attempt_number", "percentage")
+            rows = (
+                get_quiz_attempt_model()
+                ._default_manager.filter(
+                    ex.AnyOf(F("quiz"), quiz_ids),
+                    ex.AnyOf(F("user"), user_ids),
+                    status=AttemptStatus.COMPLETED,
+                )
+                .values_list("user_id", "quiz_id", "attempt_number", "percentage")
+            )
         for user_id, quiz_id, number, pct in rows:
             if pct is not None:
                 attempts.setdefault((user_id, quiz_id), []).append((number, pct))

@@ -578,7 +578,19 @@ def _json_field(field: str, value: Any) -> Any:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise _field_error(field, f"Must be JSON-serialisable: {exc}", "invalid") from None
+    if _has_nul(value):  # PostgreSQL's jsonb cannot store it; refused everywhere alike
+        raise _field_error(field, "Must not contain the NUL character (\\u0000).", "invalid")
     return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def answer_question(

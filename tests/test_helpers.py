@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db.models import Manager
 from django.utils import timezone
 
 from django_learning_progress import _sql, helpers, services
@@ -237,3 +238,31 @@ def test_roster_figures_without_required_tasks(make_user: Any) -> None:
     assert total == 0
     assert figures[learner.pk][:3] == (0, 0, 0)
     assert figures[learner.pk][3] is not None  # the row's activity still counts
+
+
+class _CompletedOnly(Manager):
+    def get_queryset(self) -> Any:
+        return super().get_queryset().filter(status=TaskStatus.COMPLETED)
+
+
+def test_roster_figures_read_through_a_filtering_default_manager(
+    make_user: Any, monkeypatch: Any
+) -> None:
+    """A swapped-in model's default manager that hides rows hides them here too."""
+    tree = build_course(modules=1, lessons_per_module=3)
+    learner = make_user()
+    services.enroll(learner, tree.course)
+    services.complete_task(learner, tree.lessons[0])
+    services.add_time_spent(learner, tree.lessons[1], 40)  # in progress
+    required = Lesson.objects.filter(module__course=tree.course).values("pk")
+    assert _sql.task_figures(tree.course.pk, [learner.pk], required)[1][learner.pk][:3] == (
+        1,
+        1,
+        40,
+    )
+    TaskProgress = get_task_progress_model()
+    manager = _CompletedOnly()
+    manager.model = TaskProgress
+    monkeypatch.setitem(TaskProgress._meta.__dict__, "default_manager", manager)
+    total, figures = _sql.task_figures(tree.course.pk, [learner.pk], required)
+    assert total == 3 and figures[learner.pk][:3] == (1, 0, 0)

@@ -734,3 +734,23 @@ def test_requirements_through_a_join_still_count_each_task_once(learner: Any) ->
             services.complete_task(learner, lesson)
     enrollment.refresh_from_db()
     assert enrollment.status == EnrollmentStatus.COMPLETED
+
+
+@pytest.mark.parametrize(
+    "settings", [{"a\x00": 1}, {"theme": "dark\x00"}, {"nested": [{"x": ["\x00"]}]}]
+)
+def test_json_with_nul_is_refused_and_changes_nothing(
+    enrolled: Any, learner: Any, course_tree: CourseTree, settings: dict
+) -> None:
+    """PostgreSQL's jsonb cannot store U+0000: a clear error on every database."""
+    services.update_enrollment_settings(enrolled, {"theme": "light"})
+    with pytest.raises(ValidationError) as excinfo:
+        services.update_enrollment_settings(enrolled, settings)
+    assert "settings" in excinfo.value.message_dict
+    enrolled.refresh_from_db()
+    assert enrolled.settings == {"theme": "light"}
+    attempt = services.start_attempt(learner, course_tree.quizzes[0])
+    with pytest.raises(ValidationError) as excinfo:
+        services.answer_question(learner, attempt, course_tree.questions[0], settings)
+    assert "response" in excinfo.value.message_dict
+    assert not get_quiz_response_model().objects.filter(attempt=attempt).exists()
