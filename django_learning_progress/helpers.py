@@ -201,31 +201,46 @@ def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str
     whatever the number of learners, quizzes and attempts. Quizzes come in
     course order; a learner without a completed attempt has ``grade`` None.
     """
-    adapter = get_content_adapter()
-    quizzes = list(adapter.course_quizzes(_pk(course)))
+    rules = _quiz_rules(_pk(course))
     user_ids = [_pk(u) for u in users]
-    rules = [(quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz)) for quiz in quizzes]
+    attempts = _completed_attempts([r[0] for r in rules], user_ids) if rules and user_ids else {}
+    return _grades(rules, attempts, user_ids)
+
+
+def _quiz_rules(course_id: Any) -> list[tuple[Any, str, Decimal | None]]:
+    """``(quiz_id, grade method, pass mark)`` of the course's quizzes, in course order."""
+    adapter = get_content_adapter()
+    return [
+        (quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz))
+        for quiz in adapter.course_quizzes(course_id)
+    ]
+
+
+def _completed_attempts(
+    quiz_ids: list[Any], user_ids: list[Any]
+) -> dict[tuple[Any, Any], list[tuple[int, Decimal]]]:
+    """``{(user_id, quiz_id): [(attempt_number, percentage), ...]}`` of completed attempts."""
+    rows = (
+        get_quiz_attempt_model()
+        ._default_manager.filter(
+            ex.AnyOf(F("quiz"), quiz_ids),
+            ex.AnyOf(F("user"), user_ids),
+            status=AttemptStatus.COMPLETED,
+        )
+        .values_list("user_id", "quiz_id", "attempt_number", "percentage")
+    )
     attempts: dict[tuple[Any, Any], list[tuple[int, Decimal]]] = {}
-    if quizzes and user_ids:
-        quiz_ids = [q.pk for q in quizzes]
-        rows: Iterable[tuple[Any, Any, int, Any]]
-        if all(method == "highest" for _quiz, method, _mark in rules):
-            # One row per learner and quiz: all a grade by the highest attempt needs.
-            best = _sql.best_percentages(quiz_ids, user_ids)
-            rows = [(user_id, quiz_id, 0, pct) for user_id, quiz_id, pct in best]
-        else:
-            rows = (
-                get_quiz_attempt_model()
-                ._default_manager.filter(
-                    ex.AnyOf(F("quiz"), quiz_ids),
-                    ex.AnyOf(F("user"), user_ids),
-                    status=AttemptStatus.COMPLETED,
-                )
-                .values_list("user_id", "quiz_id", "attempt_number", "percentage")
-            )
-        for user_id, quiz_id, number, pct in rows:
-            if pct is not None:
-                attempts.setdefault((user_id, quiz_id), []).append((number, pct))
+    for user_id, quiz_id, number, pct in rows:
+        if pct is not None:
+            attempts.setdefault((user_id, quiz_id), []).append((number, pct))
+    return attempts
+
+
+def _grades(
+    rules: list[tuple[Any, str, Decimal | None]],
+    attempts: dict[tuple[Any, Any], list[tuple[int, Decimal]]],
+    user_ids: list[Any],
+) -> dict[Any, list[dict[str, Any]]]:
     result: dict[Any, list[dict[str, Any]]] = {}
     for user_id in user_ids:
         entries = []
@@ -440,7 +455,39 @@ def _roster_figures(course: Any, user_ids: list[Any]) -> dict[Any, dict[str, Any
         return {}
     course_id = _pk(course)
     required = get_content_adapter().required_tasks(course_id).order_by().values("pk")
-    total, by_user = _sql.task_figures(course_id, user_ids, required)
+    total, by_user, _best = _sql.task_figures(course_id, user_ids, required)
+    return _figures(total, by_user, user_ids)
+
+
+def _roster_page(
+    course: Any, user_ids: list[Any]
+) -> tuple[dict[Any, dict[str, Any]], dict[Any, list[dict[str, Any]]]]:
+    """The figures and the quiz grades of a page of learners of ``course``.
+
+    Two queries: the course's quizzes, then one statement for the figures and,
+    when every quiz is graded by its highest attempt, the learners' highest
+    percentages (one row per learner and quiz); a third reads the completed
+    attempts when a quiz is graded otherwise.
+    """
+    if not user_ids:
+        return {}, {}
+    course_id = _pk(course)
+    rules = _quiz_rules(course_id)
+    best_only = bool(rules) and all(method == "highest" for _quiz, method, _mark in rules)
+    required = get_content_adapter().required_tasks(course_id).order_by().values("pk")
+    total, by_user, best = _sql.task_figures(
+        course_id, user_ids, required, [r[0] for r in rules] if best_only else ()
+    )
+    if best_only:
+        attempts = {(u, q): [(0, pct)] for u, q, pct in best if pct is not None}
+    else:
+        attempts = _completed_attempts([r[0] for r in rules], user_ids) if rules else {}
+    return _figures(total, by_user, user_ids), _grades(rules, attempts, user_ids)
+
+
+def _figures(
+    total: int, by_user: dict[Any, tuple[int, int, int, Any]], user_ids: list[Any]
+) -> dict[Any, dict[str, Any]]:
     no_rows = (0, 0, 0, None)
     figures = {}
     for user_id in user_ids:

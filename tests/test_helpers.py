@@ -234,7 +234,7 @@ def test_roster_figures_without_required_tasks(make_user: Any) -> None:
     learner = make_user()
     services.enroll(learner, tree.course)
     services.complete_task(learner, tree.lessons[0])
-    total, figures = _sql.task_figures(tree.course.pk, [learner.pk], Lesson.objects.none())
+    total, figures, _best = _sql.task_figures(tree.course.pk, [learner.pk], Lesson.objects.none())
     assert total == 0
     assert figures[learner.pk][:3] == (0, 0, 0)
     assert figures[learner.pk][3] is not None  # the row's activity still counts
@@ -264,5 +264,5 @@ def test_roster_figures_read_through_a_filtering_default_manager(
     manager = _CompletedOnly()
     manager.model = TaskProgress
     monkeypatch.setitem(TaskProgress._meta.__dict__, "default_manager", manager)
-    total, figures = _sql.task_figures(tree.course.pk, [learner.pk], required)
+    total, figures, _best = _sql.task_figures(tree.course.pk, [learner.pk], required)
     assert total == 3 and figures[learner.pk][:3] == (1, 0, 0)

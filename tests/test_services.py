@@ -586,12 +586,19 @@ def test_quiz_grade_methods(learner: Any, make_user: Any, method: str, expected:
     with override_settings(LEARNING_PROGRESS=options):
         assert learner.get_quiz_grade(quiz) == Decimal(expected)
         # The roster's grades (one statement for many learners) agree.
-        roster_grades = helpers.course_quiz_grades(tree.course, [learner, make_user()])
-        assert roster_grades[learner.pk][0] == {
+        other = make_user()
+        expected_entry = {
             "quiz": quiz.pk,
             "grade": Decimal(expected),
             "passed": quiz.pass_mark is None or Decimal(expected) >= quiz.pass_mark,
         }
+        roster_grades = helpers.course_quiz_grades(tree.course, [learner, other])
+        assert roster_grades[learner.pk][0] == expected_entry
+        assert roster_grades[other.pk][0]["grade"] is None
+        # The roster page reads them in the statement of its figures when
+        # every quiz is graded by its highest attempt.
+        _figures, page_grades = helpers._roster_page(tree.course, [learner.pk, other.pk])
+        assert page_grades == roster_grades
     assert learner.get_best_quiz_attempt(quiz).attempt_number == 2
 
 

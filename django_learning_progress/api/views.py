@@ -368,6 +368,7 @@ class CourseProgressView(mixins.ListModelMixin, CourseView):
             queryset = self.filter_queryset(self.get_queryset())
             page = self.paginate_queryset(queryset)
             rows = [_roster_row(e) for e in (queryset if page is None else page)]
+            grades = helpers.course_quiz_grades(course, [row["user_id"] for row in rows])
         else:
             # Page the enrollments alone, as dictionaries, then compute the
             # figures of the page's learners only. The username comes by a
@@ -380,11 +381,10 @@ class CourseProgressView(mixins.ListModelMixin, CourseView):
             queryset = self.filter_queryset(plain)
             page = self.paginate_queryset(queryset)
             rows = list(queryset if page is None else page)
-            figures = helpers._roster_figures(course, [row["user_id"] for row in rows])
+            figures, grades = helpers._roster_page(course, [row["user_id"] for row in rows])
             for row in rows:
                 row["username"] = row.pop("lp_username")
                 row.update(figures[row["user_id"]])
-        grades = helpers.course_quiz_grades(course, [row["user_id"] for row in rows])
         context = {**self.get_serializer_context(), "quiz_grades": grades}
         data = self.get_serializer_class()(rows, many=True, context=context).data
         return Response(data) if page is None else self.get_paginated_response(data)
