@@ -113,7 +113,7 @@ def _course_row(user: Any, course: Any, *fields: str, using: str | None = None) 
     enrollment = get_enrollment_model()._default_manager.filter(
         user=_pk(user), course=OuterRef("pk")
     )
-    for name in ("status", "enrolled_at", "completed_at"):
+    for name in wanted & {"status", "enrolled_at", "completed_at"}:
         progress[name] = Subquery(enrollment.values(name)[:1])
     courses = adapter.course_model._default_manager.db_manager(using)
     wanted.discard("percentage")
@@ -203,7 +203,8 @@ def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str
     """
     rules = _quiz_rules(_pk(course))
     user_ids = [_pk(u) for u in users]
-    attempts = _completed_attempts([r[0] for r in rules], user_ids) if rules and user_ids else {}
+    quiz_ids = [quiz_id for quiz_id, _method, _mark in rules]
+    attempts = _completed_attempts(quiz_ids, user_ids) if rules and user_ids else {}
     return _grades(rules, attempts, user_ids)
 
 
@@ -442,21 +443,24 @@ def load_roster_figures(course: Any, enrollments: Iterable[Any]) -> list[Any]:
     enrollments = list(enrollments)
     if not enrollments:
         return enrollments
-    figures = _roster_figures(course, [e.user_id for e in enrollments])
+    figures, _best = _roster_figures(course, [e.user_id for e in enrollments])
     for enrollment in enrollments:
         for name, value in figures[enrollment.user_id].items():
             setattr(enrollment, name, value)
     return enrollments
 
 
-def _roster_figures(course: Any, user_ids: list[Any]) -> dict[Any, dict[str, Any]]:
-    """``{user_id: {figure: value}}`` for learners of ``course``, in one query."""
+def _roster_figures(
+    course: Any, user_ids: list[Any], best_of_quizzes: list[Any] | None = None
+) -> tuple[dict[Any, dict[str, Any]], list[tuple[Any, Any, Any]]]:
+    """``{user_id: {figure: value}}`` for learners of ``course``, and their best
+    percentages at ``best_of_quizzes`` (see :func:`_sql.task_figures`): one query."""
     if not user_ids:
-        return {}
+        return {}, []
     course_id = _pk(course)
     required = get_content_adapter().required_tasks(course_id).order_by().values("pk")
-    total, by_user, _best = _sql.task_figures(course_id, user_ids, required)
-    return _figures(total, by_user, user_ids)
+    total, by_user, best = _sql.task_figures(course_id, user_ids, required, best_of_quizzes or ())
+    return _figures(total, by_user, user_ids), best
 
 
 def _roster_page(
@@ -471,18 +475,15 @@ def _roster_page(
     """
     if not user_ids:
         return {}, {}
-    course_id = _pk(course)
-    rules = _quiz_rules(course_id)
+    rules = _quiz_rules(_pk(course))
+    quiz_ids = [quiz_id for quiz_id, _method, _mark in rules]
     best_only = bool(rules) and all(method == "highest" for _quiz, method, _mark in rules)
-    required = get_content_adapter().required_tasks(course_id).order_by().values("pk")
-    total, by_user, best = _sql.task_figures(
-        course_id, user_ids, required, [r[0] for r in rules] if best_only else ()
-    )
+    figures, best = _roster_figures(course, user_ids, quiz_ids if best_only else None)
     if best_only:
         attempts = {(u, q): [(0, pct)] for u, q, pct in best if pct is not None}
     else:
-        attempts = _completed_attempts([r[0] for r in rules], user_ids) if rules else {}
-    return _figures(total, by_user, user_ids), _grades(rules, attempts, user_ids)
+        attempts = _completed_attempts(quiz_ids, user_ids) if rules else {}
+    return figures, _grades(rules, attempts, user_ids)
 
 
 def _figures(
