@@ -3,10 +3,10 @@
 
     python bench/run.py --db postgres --scale default
 
-Creates a fresh database (``lp_bench_<scale>`` on the PostgreSQL or MariaDB
-server, a temporary file for SQLite), migrates it, generates the data of the
-chosen scale with bulk inserts (``bench/datagen.py``), then times each
-operation (median of ``--repeat`` runs after one warm-up run that also counts
+Creates a fresh database (``lp_bench_<scale>_<hash>`` on the PostgreSQL or
+MariaDB server, where the hash is that of the checkout's path; a temporary
+file for SQLite), migrates it, generates the data of the chosen scale with
+bulk inserts (``bench/datagen.py``), then times each operation (median of ``--repeat`` runs after one warm-up run that also counts
 its queries) next to a naive per-learner version (``bench/naive.py``). Prints
 one table and writes it, with the machine and the storage figures, as JSON.
 
@@ -628,10 +628,13 @@ def table(results: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
-    name = f"lp_bench_{args.scale}"
+    from tests.dbnames import database_name
+
     tmpdir = Path(tempfile.mkdtemp(prefix="lp_bench_"))
     if args.db == "sqlite":
-        name = str(tmpdir / f"{name}.sqlite3")
+        name = str(tmpdir / f"lp_bench_{args.scale}.sqlite3")
+    else:  # lp_bench_<scale>_<hash of the checkout's path>: checkouts never share one
+        name = database_name(f"lp_bench_{args.scale}")
     os.environ["LP_BENCH_DB"] = args.db
     os.environ["LP_BENCH_NAME"] = name
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"

@@ -2,12 +2,15 @@
 
 The database comes from the environment: ``DB_BACKEND`` is ``sqlite``
 (default), ``postgres`` or ``mariadb``; ``DB_NAME`` names the test database
-so that parallel tox environments never share one.
+so that parallel tox environments never share one, and a hash of the
+checkout's path (``tests/dbnames.py``) keeps two checkouts on one server apart:
+``test_<DB_NAME>_<hash>``.
 """
 
 import importlib.util
 import os
-import re
+
+from tests.dbnames import database_name
 
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
@@ -18,7 +21,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"  # the app must not follow thi
 HAS_DRF = importlib.util.find_spec("rest_framework") is not None
 
 DB_BACKEND = os.environ.get("DB_BACKEND", "sqlite")
-DB_NAME = re.sub(r"\W", "_", os.environ.get("DB_NAME", "learning_progress"))
+TEST_DB_NAME = database_name(os.environ.get("DB_NAME", "learning_progress"), prefix="test_")
 
 if DB_BACKEND == "postgres":
     DATABASES = {
@@ -29,7 +32,7 @@ if DB_BACKEND == "postgres":
             "PASSWORD": os.environ.get("PGPASSWORD", ""),
             "HOST": os.environ.get("PGHOST", "127.0.0.1"),
             "PORT": os.environ.get("PGPORT", "5432"),
-            "TEST": {"NAME": f"test_{DB_NAME}"},
+            "TEST": {"NAME": TEST_DB_NAME},
         }
     }
 elif DB_BACKEND == "mariadb":
@@ -42,7 +45,7 @@ elif DB_BACKEND == "mariadb":
             "HOST": os.environ.get("MYSQL_HOST", "127.0.0.1"),
             "PORT": os.environ.get("MYSQL_PORT", "3306"),
             "OPTIONS": {"charset": "utf8mb4"},
-            "TEST": {"NAME": f"test_{DB_NAME}", "CHARSET": "utf8mb4"},
+            "TEST": {"NAME": TEST_DB_NAME, "CHARSET": "utf8mb4"},
         }
     }
 elif DB_BACKEND == "sqlite":

@@ -5,6 +5,7 @@ Standard library only; the scripts import it as a sibling module.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import shutil
@@ -15,6 +16,10 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMAND_TIMEOUT = 600  # seconds, per command
+# 8 hex digits of the SHA-1 of the checkout's path, in every database name a script
+# creates, so that two checkouts sharing one database server never collide (the same
+# hash as tests/dbnames.py, which the scripts cannot import).
+CHECKOUT_HASH = hashlib.sha1(str(REPO_ROOT).encode()).hexdigest()[:8]
 
 
 class StepFailed(Exception):

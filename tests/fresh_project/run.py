@@ -17,7 +17,8 @@ Standard library only. Not collected by pytest. Usage (from the repo root)::
 
 PostgreSQL: ``--pg-host/--pg-port/--pg-user`` (default 127.0.0.1, 5432,
 postgres; ``PGPASSWORD`` from the environment is honoured). Each run creates
-and drops databases named ``fresh_<pid>_<variant>``.
+and drops databases named ``fresh_<pid>_<variant>_<hash>``, the hash being that
+of the checkout's path.
 
 Exit status: 0 when every selected combination passed, 1 when one failed,
 2 when the wheel or the virtualenv could not be made.
@@ -37,6 +38,7 @@ import time
 from pathlib import Path
 
 from _shell import (  # a sibling module: run these files as scripts
+    CHECKOUT_HASH,
     StepFailed,
     build_wheel,
     indent,
@@ -236,6 +238,12 @@ def child_env(venv: Path, extra: dict[str, str] | None = None) -> dict[str, str]
 
 # -- PostgreSQL ----------------------------------------------------------------------
 
+
+def pg_name(variant: str) -> str:
+    """This run's database for ``variant``: unique per process and per checkout."""
+    return f"fresh_{os.getpid()}_{variant}_{CHECKOUT_HASH}"
+
+
 PG_ADMIN = """\
 import sys, psycopg
 from psycopg import sql
@@ -330,7 +338,7 @@ def run_combination(
     if db == "postgres":
         extra.update(
             {
-                "FRESH_PG_NAME": f"fresh_{os.getpid()}_{variant}",
+                "FRESH_PG_NAME": pg_name(variant),
                 "FRESH_PG_HOST": args.pg_host,
                 "FRESH_PG_PORT": str(args.pg_port),
                 "FRESH_PG_USER": args.pg_user,
@@ -412,7 +420,7 @@ def do_combination(
     project = tmp / f"{db}_{variant}"
     try:
         if db == "postgres":
-            dbname = f"fresh_{os.getpid()}_{variant}"
+            dbname = pg_name(variant)
             pg_admin(python, child_env(venv), "drop", dbname, args)
             created_dbs.append(dbname)
             pg_admin(python, child_env(venv), "create", dbname, args)
