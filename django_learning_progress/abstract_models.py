@@ -133,7 +133,7 @@ class AbstractTaskProgress(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=TaskStatus.choices, default=TaskStatus.NOT_STARTED
     )
-    time_spent = models.PositiveIntegerField(
+    time_spent = models.PositiveBigIntegerField(
         _("time spent"), default=0, help_text=_("Whole seconds.")
     )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -265,7 +265,7 @@ class AbstractQuizResponse(models.Model):
     points_awarded = models.DecimalField(
         _("points awarded"), null=True, blank=True, max_digits=10, decimal_places=3
     )
-    time_spent = models.PositiveIntegerField(
+    time_spent = models.PositiveBigIntegerField(
         _("time spent"), default=0, help_text=_("Whole seconds.")
     )
     answered_at = models.DateTimeField(_("answered at"), default=timezone.now)

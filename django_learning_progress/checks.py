@@ -20,6 +20,7 @@ from django_learning_progress.conf import (
     CONTENT_MODEL_SETTINGS,
     DEFAULTS,
     GRADE_METHODS,
+    MAX_JSON_DEPTH_LIMIT,
     OVERDUE_POLICIES,
     PROGRESS_MODEL_SETTINGS,
     app_settings,
@@ -186,6 +187,12 @@ OPTION_RULES: dict[str, tuple[Any, str]] = {
     "API_PAGE_SIZE": (lambda v: _is_int(v, 1), "a whole number, at least 1"),
     "INACTIVE_DAYS": (lambda v: _is_int(v, 1), "a whole number of days, at least 1"),
     "ANALYTICS_MIN_ATTEMPTS": (lambda v: _is_int(v, 2), "a whole number, at least 2"),
+    "MAX_JSON_DEPTH": (
+        lambda v: _is_int(v, 1) and v <= MAX_JSON_DEPTH_LIMIT,
+        f"a whole number from 1 to {MAX_JSON_DEPTH_LIMIT}",
+    ),
+    "MAX_JSON_BYTES": (lambda v: _is_int(v, 1), "a whole number of bytes, at least 1"),
+    "ALLOW_SELF_GRADING": (lambda v: isinstance(v, bool), "True or False"),
 }
 
 

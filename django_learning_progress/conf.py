@@ -62,6 +62,9 @@ def model_setting(kind: str) -> str:
 
 GRADE_METHODS = ("highest", "latest", "first", "average")
 OVERDUE_POLICIES = ("submit", "abandon")
+#: The highest ``MAX_JSON_DEPTH`` a host may set: far below the nesting at
+#: which Python's JSON encoder and decoder hit the recursion limit.
+MAX_JSON_DEPTH_LIMIT = 200
 
 DEFAULTS: dict[str, Any] = {
     "CONTENT_ADAPTER": "django_learning_progress.content.ContentAdapter",
@@ -75,6 +78,9 @@ DEFAULTS: dict[str, Any] = {
     "API_PAGE_SIZE": 50,
     "INACTIVE_DAYS": 14,
     "ANALYTICS_MIN_ATTEMPTS": 10,
+    "MAX_JSON_DEPTH": 31,
+    "MAX_JSON_BYTES": 65536,
+    "ALLOW_SELF_GRADING": False,
 }
 
 
@@ -141,6 +147,24 @@ class AppSettings:
     def ANALYTICS_MIN_ATTEMPTS(self) -> int:
         """Fewest counted attempts for item discrimination and Cronbach's alpha."""
         return int(self._get("ANALYTICS_MIN_ATTEMPTS"))
+
+    @property
+    def MAX_JSON_DEPTH(self) -> int:
+        """Deepest nesting of arrays and objects accepted in a stored JSON value.
+
+        31 by default: the deepest value MariaDB's ``JSON_VALID`` accepts.
+        """
+        return int(self._get("MAX_JSON_DEPTH"))
+
+    @property
+    def MAX_JSON_BYTES(self) -> int:
+        """Largest stored JSON value accepted, in bytes of its compact UTF-8 encoding."""
+        return int(self._get("MAX_JSON_BYTES"))
+
+    @property
+    def ALLOW_SELF_GRADING(self) -> bool:
+        """Let a grader grade responses of their own attempts (staff included; off by default)."""
+        return bool(self._get("ALLOW_SELF_GRADING"))
 
 
 #: The single instance to read behaviour options from.

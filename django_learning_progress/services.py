@@ -18,7 +18,6 @@ Errors:
 from __future__ import annotations
 
 import copy
-import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -42,6 +41,7 @@ from django_learning_progress.models import (
     get_quiz_response_model,
     get_task_progress_model,
 )
+from django_learning_progress.validation import check_json, field_error
 
 logger = logging.getLogger("django_learning_progress.signals")
 services_logger = logging.getLogger("django_learning_progress.services")
@@ -59,6 +59,9 @@ __all__ = [
     "complete_task",
     "drop_enrollment",
     "enroll",
+    "get_or_enroll",
+    "get_or_start_attempt",
+    "get_or_start_task",
     "grade_response",
     "reopen_enrollment",
     "reset_task",
@@ -108,16 +111,9 @@ def _attach_user(obj: Any, db: str, user: Any = None) -> Any:
     return obj
 
 
-def _field_error(field: str, message: str, code: str) -> ValidationError:
-    """A ``ValidationError`` for ``field``; ``.code`` is set on it too for convenience."""
-    error = ValidationError({field: ValidationError(message, code=code)})
-    error.code = code
-    return error
-
-
 def _require(obj: Any, model: type[Model], name: str) -> None:
     if not isinstance(obj, model) or obj.pk is None:
-        raise _field_error(
+        raise field_error(
             name, f"Expected a saved {model._meta.label} instance, got {obj!r}.", "invalid"
         )
 
@@ -128,12 +124,12 @@ def _require_user(user: Any, name: str = "user") -> None:
 
 def _seconds(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise _field_error(name, "Must be a whole number of seconds.", "invalid")
+        raise field_error(name, "Must be a whole number of seconds.", "invalid")
     if value < 0:
-        raise _field_error(name, "Must not be negative.", "negative")
+        raise field_error(name, "Must not be negative.", "negative")
     cap = app_settings.MAX_TIME_PER_CALL
     if value > cap:
-        raise _field_error(name, f"Must be at most {cap} seconds per call.", "too_large")
+        raise field_error(name, f"Must be at most {cap} seconds per call.", "too_large")
     return value
 
 
@@ -165,17 +161,19 @@ def _set_enrollment_status(enrollment: Any, status: str, db: str) -> None:
         _emit(signals.course_completed, snapshot, db, enrollment=snapshot, user=user)
 
 
-def _enroll(user: Any, course_id: Any, db: str) -> Any:
+def _enroll(user: Any, course_id: Any, db: str) -> tuple[Any, bool]:
+    """The enrollment, and whether this call created it or re-activated a dropped one."""
     objects = _objects(get_enrollment_model(), db)
     enrollment, created = objects.get_or_create(user=user, course_id=course_id)
     if created:
         _emit(signals.enrollment_created, enrollment, db, enrollment=enrollment, user=user)
-        return enrollment
+        return enrollment, True
     if enrollment.status == EnrollmentStatus.DROPPED:
         enrollment = _attach_user(objects.select_for_update().get(pk=enrollment.pk), db, user)
         if enrollment.status == EnrollmentStatus.DROPPED:
             _set_enrollment_status(enrollment, EnrollmentStatus.ACTIVE, db)
-    return enrollment
+            return enrollment, True
+    return enrollment, False
 
 
 def _lock_enrollment(enrollment: Any, db: str) -> Any:
@@ -189,6 +187,15 @@ def enroll(user: Any, course: Any) -> Any:
     A repeat returns the same row unchanged; a dropped enrollment is made
     ``active`` again. Safe when called concurrently: one row per (user, course).
     Sends ``enrollment_created`` or ``enrollment_status_changed``.
+    """
+    return get_or_enroll(user, course)[0]
+
+
+def get_or_enroll(user: Any, course: Any) -> tuple[Any, bool]:
+    """:func:`enroll`, returning ``(enrollment, created)``.
+
+    ``created`` is true only for the call that created the enrollment or made
+    a dropped one active again; of concurrent calls exactly one sees it.
     """
     _require_user(user)
     _require(course, get_content_adapter().course_model, "course")
@@ -245,8 +252,8 @@ def reopen_enrollment(enrollment: Any) -> Any:
 def update_enrollment_settings(enrollment: Any, settings: dict[str, Any]) -> Any:
     """Replace the enrollment's free-form ``settings`` (a JSON object)."""
     if not isinstance(settings, dict):
-        raise _field_error("settings", "Must be a JSON object.", "invalid")
-    _json_field("settings", settings)
+        raise field_error("settings", "Must be a JSON object.", "invalid")
+    check_json("settings", settings)
     db = _db()
     with transaction.atomic(using=db):
         enrollment = _lock_enrollment(enrollment, db)
@@ -263,7 +270,7 @@ def _enrollment_for_work(user: Any, course_id: Any, db: str, *, lock: bool = Fal
     if enrollment is None or enrollment.status == EnrollmentStatus.DROPPED:
         if not app_settings.AUTO_ENROLL:
             raise ValidationError("The user is not enrolled in this course.", code="not_enrolled")
-        enrollment = _enroll(user, course_id, db)
+        enrollment, _created = _enroll(user, course_id, db)
         if lock:
             enrollment = objects.select_for_update().get(pk=enrollment.pk)
     return enrollment
@@ -329,12 +336,22 @@ def start_task(user: Any, task: Any) -> Any:
     Idempotent. The user must be enrolled in the task's course (or
     ``AUTO_ENROLL`` on). Sends ``task_started``.
     """
+    return get_or_start_task(user, task)[0]
+
+
+def get_or_start_task(user: Any, task: Any) -> tuple[Any, bool]:
+    """:func:`start_task`, returning ``(progress, started)``.
+
+    ``started`` is true only for the call that moved the task out of
+    ``not_started``; of concurrent calls exactly one sees it.
+    """
     db = _db()
     with transaction.atomic(using=db):
         progress = _progress_row(user, task, db, lock=True)
-        if progress.status == TaskStatus.NOT_STARTED:
+        started = progress.status == TaskStatus.NOT_STARTED
+        if started:
             _mark_started(progress, user, db)
-    return progress
+    return progress, started
 
 
 def add_time_spent(user: Any, task: Any, seconds: int) -> Any:
@@ -530,6 +547,15 @@ def start_attempt(user: Any, quiz: Any) -> Any:
     ``ValidationError(code="max_attempts")``. ``deadline_at`` comes from the
     quiz's time limit. Sends ``quiz_attempt_started`` for a new attempt.
     """
+    return get_or_start_attempt(user, quiz)[0]
+
+
+def get_or_start_attempt(user: Any, quiz: Any) -> tuple[Any, bool]:
+    """:func:`start_attempt`, returning ``(attempt, created)``.
+
+    ``created`` is true only for the call that created the attempt; of
+    concurrent calls exactly one sees it.
+    """
     _require_user(user)
     adapter = get_content_adapter()
     _require(quiz, adapter.quiz_model, "quiz")
@@ -545,9 +571,9 @@ def start_attempt(user: Any, quiz: Any) -> Any:
                 attempts.filter(status=AttemptStatus.IN_PROGRESS).select_for_update().first()
             )
             if open_attempt is None:
-                return _new_attempt(user, quiz, course_id, attempts, db)
+                return _new_attempt(user, quiz, course_id, attempts, db), True
             if not _close_if_overdue(_attach_user(open_attempt, db, user), db):
-                return open_attempt
+                return open_attempt, False
         # The overdue attempt is closed and committed; start the next one.
 
 
@@ -556,7 +582,7 @@ def _new_attempt(user: Any, quiz: Any, course_id: Any, attempts: Any, db: str) -
     last = attempts.aggregate(n=Max("attempt_number"))["n"] or 0
     max_attempts = adapter.max_attempts(quiz)
     if max_attempts is not None and last >= max_attempts:
-        raise _field_error(
+        raise field_error(
             "quiz", f"No attempts left: this quiz allows {max_attempts}.", "max_attempts"
         )
     now = timezone.now()
@@ -571,26 +597,6 @@ def _new_attempt(user: Any, quiz: Any, course_id: Any, attempts: Any, db: str) -
     )
     _emit(signals.quiz_attempt_started, attempt, db, attempt=attempt, user=user)
     return attempt
-
-
-def _json_field(field: str, value: Any) -> Any:
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise _field_error(field, f"Must be JSON-serialisable: {exc}", "invalid") from None
-    if _has_nul(value):  # PostgreSQL's jsonb cannot store it; refused everywhere alike
-        raise _field_error(field, "Must not contain the NUL character (\\u0000).", "invalid")
-    return value
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return any(_has_nul(item) for item in value)
-    return False
 
 
 def answer_question(
@@ -612,12 +618,12 @@ def answer_questions(user: Any, attempt: Any, answers: Iterable[tuple[Any, Any, 
     """Record several ``(question, response, time_spent)`` answers at once, all or nothing."""
     adapter = get_content_adapter()
     answers = list(answers)
-    if len({getattr(q, "pk", q) for q, _r, _t in answers}) != len(answers):
-        raise _field_error("question", "Each question may be answered once per call.", "duplicate")
     for question, response, time_spent in answers:
         _require(question, adapter.question_model, "question")
-        _json_field("response", response)
+        check_json("response", response)
         _seconds(time_spent, "time_spent")
+    if len({q.pk for q, _r, _t in answers}) != len(answers):
+        raise field_error("question", "Each question may be answered once per call.", "duplicate")
     db = _db()
     with transaction.atomic(using=db):
         attempt = _lock_attempt(user, attempt, db)
@@ -633,7 +639,7 @@ def _record_answers(attempt: Any, answers: list[tuple[Any, Any, int]], db: str) 
         raise ValidationError("This attempt is closed.", code="attempt_closed")
     for question, _response, _time in answers:
         if adapter.get_question_quiz_id(question, db) != attempt.quiz_id:
-            raise _field_error(
+            raise field_error(
                 "question", f"Question {question.pk} is not part of this quiz.", "foreign_question"
             )
     objects = _objects(get_quiz_response_model(), db)
@@ -727,7 +733,10 @@ def grade_response(
     ``completed`` with its score (``quiz_attempt_graded``); regrading a
     completed attempt updates its score and sends ``quiz_attempt_graded`` again.
     Only responses of submitted or completed attempts can be graded. Who may
-    grade is the caller's decision (the REST API asks ``INSTRUCTOR_CHECK``).
+    grade is the caller's decision (the REST API asks ``INSTRUCTOR_CHECK``),
+    except that nobody grades their own attempt, staff included
+    (:class:`~django.core.exceptions.PermissionDenied`), unless
+    ``LEARNING_PROGRESS["ALLOW_SELF_GRADING"]`` is on.
     """
     _require_user(grader, "grader")
     Response = get_quiz_response_model()
@@ -735,19 +744,21 @@ def grade_response(
     try:
         value = to_points(points)
     except (InvalidOperation, ValueError, TypeError):
-        raise _field_error("points", "Must be a number, at least 0.", "invalid") from None
+        raise field_error("points", "Must be a number, at least 0.", "invalid") from None
     if is_correct is not None and not isinstance(is_correct, bool):
-        raise _field_error("is_correct", "Must be true, false or null.", "invalid")
+        raise field_error("is_correct", "Must be true, false or null.", "invalid")
     adapter = get_content_adapter()
     db = _db()
     with transaction.atomic(using=db):
         attempt = _lock_attempt(None, response.attempt_id, db)
+        if attempt.user_id == grader.pk and not app_settings.ALLOW_SELF_GRADING:
+            raise PermissionDenied("Nobody may grade their own quiz attempt.")
         if attempt.status not in (AttemptStatus.SUBMITTED, AttemptStatus.COMPLETED):
             raise ValidationError("Only submitted attempts can be graded.", code="not_submitted")
         response = _objects(Response, db).select_related("question").get(pk=response.pk)
         full = adapter.question_points(response.question)
         if value > full:
-            raise _field_error("points", f"Must be at most {full}.", "too_large")
+            raise field_error("points", f"Must be at most {full}.", "too_large")
         response.points_awarded = value
         response.is_correct = (value == full) if is_correct is None else is_correct
         response.graded_at = timezone.now()

@@ -184,6 +184,7 @@ def child_env(db_path: Path | None = None) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONNOUSERSITE"] = "1"
     env["LMS_DB_PATH"] = str(db_path or DB_PATH)
+    env["LMS_DEBUG"] = "1"  # served on 127.0.0.1 only: debug pages and static files
     return env
 
 
@@ -521,6 +522,8 @@ class Smoke:
         expect(code in (401, 403), f"anonymous request answered {code}")
         code, _headers, _body = self.get("/api/progress/me/progress/", ("alice", "wrong"))
         expect(code in (401, 403), f"wrong password answered {code}")
+        code, _headers, _body = self.get("/api/progress/me/progress/", ("ali\x00ce", "alice"))
+        expect(code == 401, f"a NUL byte in the username answered {code}")
 
     def my_progress(self) -> None:
         data = self.get_json("/api/progress/me/progress/", ("alice", "alice"))

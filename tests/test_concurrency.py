@@ -170,3 +170,38 @@ def test_last_tasks_completed_at_once_complete_the_course_once(make_user: Any) -
     assert completed.count == 1
     enrollment = get_enrollment_model().objects.get(user=learner)
     assert enrollment.status == EnrollmentStatus.COMPLETED
+
+
+@pytest.mark.parametrize("endpoint", ["enrollment-list", "task-progress-list", "quiz-attempt-list"])
+def test_concurrent_identical_creates_answer_one_201(make_user: Any, endpoint: str) -> None:
+    pytest.importorskip("rest_framework", reason="the REST API needs the [drf] extra")
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    tree = build_course()
+    learner = make_user()
+    body = {
+        "enrollment-list": {"course": tree.course.pk},
+        "task-progress-list": {"task": tree.lessons[0].pk},
+        "quiz-attempt-list": {"quiz": tree.quizzes[0].pk},
+    }[endpoint]
+    if endpoint != "enrollment-list":
+        services.enroll(learner, tree.course)
+
+    def post(i: int) -> int:
+        client = APIClient()
+        client.force_authenticate(learner)
+        return client.post(
+            reverse(f"learning_progress:{endpoint}"), body, format="json"
+        ).status_code
+
+    codes, errors = race(post)
+    assert errors == []
+    assert sorted(codes) == [200] * (THREADS - 1) + [201]
+    assert get_enrollment_model().objects.filter(user=learner).count() == 1
+    assert get_task_progress_model().objects.filter(user=learner).count() == (
+        endpoint == "task-progress-list"
+    )
+    assert get_quiz_attempt_model().objects.filter(user=learner).count() == (
+        endpoint == "quiz-attempt-list"
+    )

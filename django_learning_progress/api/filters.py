@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django_filters.fields import ModelChoiceField
 
+from django_learning_progress.api.fields import parse_integer, parse_pk
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
@@ -21,8 +25,42 @@ def _all(model: Any) -> Any:
     return model._default_manager.all()
 
 
+class _StrictModelChoiceField(ModelChoiceField):
+    """Takes only keys the model could hold (see :func:`~django_learning_progress.api.fields.parse_pk`)."""
+
+    def to_python(self, value: Any) -> Any:
+        if value not in self.empty_values:
+            try:
+                parse_pk(self.queryset.model, value)
+            except ValueError:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice"
+                ) from None
+        return super().to_python(value)
+
+
+class _StrictIntegerField(forms.IntegerField):
+    """Takes only ASCII digits (see :func:`~django_learning_progress.api.fields.parse_integer`)."""
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_integer(value)
+        except ValueError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class _ModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = _StrictModelChoiceField
+
+
+class _IntegerFilter(django_filters.NumberFilter):
+    field_class = _StrictIntegerField
+
+
 class EnrollmentFilter(django_filters.FilterSet):
-    course = django_filters.ModelChoiceFilter(queryset=_all(get_content_adapter().course_model))
+    course = _ModelChoiceFilter(queryset=_all(get_content_adapter().course_model))
     status = django_filters.ChoiceFilter(choices=EnrollmentStatus.choices)
 
     class Meta:
@@ -31,8 +69,8 @@ class EnrollmentFilter(django_filters.FilterSet):
 
 
 class TaskProgressFilter(django_filters.FilterSet):
-    course = django_filters.ModelChoiceFilter(queryset=_all(get_content_adapter().course_model))
-    task = django_filters.ModelChoiceFilter(queryset=_all(get_content_adapter().task_model))
+    course = _ModelChoiceFilter(queryset=_all(get_content_adapter().course_model))
+    task = _ModelChoiceFilter(queryset=_all(get_content_adapter().task_model))
     status = django_filters.ChoiceFilter(choices=TaskStatus.choices)
 
     class Meta:
@@ -41,8 +79,8 @@ class TaskProgressFilter(django_filters.FilterSet):
 
 
 class QuizAttemptFilter(django_filters.FilterSet):
-    quiz = django_filters.ModelChoiceFilter(queryset=_all(get_content_adapter().quiz_model))
-    course = django_filters.ModelChoiceFilter(queryset=_all(get_content_adapter().course_model))
+    quiz = _ModelChoiceFilter(queryset=_all(get_content_adapter().quiz_model))
+    course = _ModelChoiceFilter(queryset=_all(get_content_adapter().course_model))
     status = django_filters.ChoiceFilter(choices=AttemptStatus.choices)
 
     class Meta:
@@ -51,8 +89,8 @@ class QuizAttemptFilter(django_filters.FilterSet):
 
 
 class QuizResponseFilter(django_filters.FilterSet):
-    attempt = django_filters.NumberFilter(field_name="attempt")
-    course = django_filters.ModelChoiceFilter(
+    attempt = _IntegerFilter(field_name="attempt")
+    course = _ModelChoiceFilter(
         field_name="attempt__course", queryset=_all(get_content_adapter().course_model)
     )
     needs_grading = django_filters.BooleanFilter(

@@ -14,10 +14,12 @@ from functools import cached_property
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
 from django_learning_progress.api._schema import INT, extend_schema_field
+from django_learning_progress.api.fields import StrictIntegerField, StrictPrimaryKeyRelatedField
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
 from django_learning_progress.conf import app_settings
 from django_learning_progress.content import get_content_adapter
@@ -27,6 +29,7 @@ from django_learning_progress.models import (
     get_quiz_response_model,
     get_task_progress_model,
 )
+from django_learning_progress.validation import check_json
 
 adapter = get_content_adapter()
 
@@ -40,8 +43,16 @@ def _all(model: Any) -> Any:
     return model._default_manager.all()
 
 
+def _storable(field: str, value: Any) -> Any:
+    """``value`` if the app may store it as ``field`` (:func:`check_json`), else a field error."""
+    try:
+        return check_json(field, value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict[field]) from None
+
+
 class EnrollmentSerializer(serializers.ModelSerializer):
-    course = serializers.PrimaryKeyRelatedField(queryset=_all(adapter.course_model))
+    course = StrictPrimaryKeyRelatedField(queryset=_all(adapter.course_model))
 
     class Meta:
         model = get_enrollment_model()
@@ -82,11 +93,11 @@ class EnrollmentUpdateSerializer(serializers.ModelSerializer):
     def validate_settings(self, value: Any) -> Any:
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be a JSON object.")
-        return value
+        return _storable("settings", value)
 
 
 class TaskProgressSerializer(serializers.ModelSerializer):
-    task = serializers.PrimaryKeyRelatedField(queryset=_all(adapter.task_model))
+    task = StrictPrimaryKeyRelatedField(queryset=_all(adapter.task_model))
 
     class Meta:
         model = get_task_progress_model()
@@ -104,8 +115,16 @@ class TaskProgressSerializer(serializers.ModelSerializer):
         read_only_fields = [f for f in fields if f not in ("task",)]
 
 
+class _Seconds(StrictIntegerField):
+    """Whole seconds; the serializer caps them at ``MAX_TIME_PER_CALL`` with its own message."""
+
+    def schema_maximum(self) -> int:
+        """The cap, for the OpenAPI schema (read when the schema is generated)."""
+        return int(app_settings.MAX_TIME_PER_CALL)
+
+
 class TimeSpentSerializer(serializers.Serializer):
-    seconds = serializers.IntegerField(min_value=0)
+    seconds = _Seconds(min_value=0)
 
     def validate_seconds(self, value: int) -> int:
         cap = app_settings.MAX_TIME_PER_CALL
@@ -141,9 +160,12 @@ class QuizResponseSerializer(serializers.ModelSerializer):
 
 
 class AnswerSerializer(serializers.Serializer):
-    question = serializers.PrimaryKeyRelatedField(queryset=_all(adapter.question_model))
+    question = StrictPrimaryKeyRelatedField(queryset=_all(adapter.question_model))
     response = serializers.JSONField(allow_null=True)
-    time_spent = serializers.IntegerField(min_value=0, default=0)
+    time_spent = _Seconds(min_value=0, default=0)
+
+    def validate_response(self, value: Any) -> Any:
+        return _storable("response", value)
 
     def validate_time_spent(self, value: int) -> int:
         cap = app_settings.MAX_TIME_PER_CALL
@@ -158,7 +180,7 @@ class GradeSerializer(serializers.Serializer):
 
 
 class QuizAttemptSerializer(serializers.ModelSerializer):
-    quiz = serializers.PrimaryKeyRelatedField(queryset=_all(adapter.quiz_model))
+    quiz = StrictPrimaryKeyRelatedField(queryset=_all(adapter.quiz_model))
 
     class Meta:
         model = get_quiz_attempt_model()
@@ -203,7 +225,7 @@ class CourseProgressSerializer(serializers.Serializer):
     """:class:`~django_learning_progress.helpers.CourseProgress` as JSON."""
 
     course = PrimaryKeyValue(source="course_id")
-    status = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(choices=EnrollmentStatus.choices, allow_null=True)
     enrolled_at = serializers.DateTimeField(allow_null=True)
     completed_at = serializers.DateTimeField(allow_null=True)
     tasks_total = serializers.IntegerField()
@@ -214,7 +236,7 @@ class CourseProgressSerializer(serializers.Serializer):
     last_activity_at = serializers.DateTimeField(allow_null=True)
     quizzes_total = serializers.IntegerField()
     quizzes_passed = serializers.IntegerField()
-    next_task = PrimaryKeyValue(source="next_task_id")
+    next_task = PrimaryKeyValue(source="next_task_id", allow_null=True)
 
 
 class QuizGradeSerializer(serializers.Serializer):
@@ -297,7 +319,7 @@ class EnrollmentFiguresSerializer(_RowsSerializer):
     """An enrollment annotated by the helpers (``course_roster``, ``get_enrolled_courses``)."""
 
     enrollment = serializers.IntegerField(source="pk")
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=EnrollmentStatus.choices)
     enrolled_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
     percentage = _Percentage()
@@ -336,7 +358,7 @@ class MyCourseSerializer(EnrollmentFiguresSerializer):
 
     course = PrimaryKeyValue(source="course_id")
     title = serializers.CharField(source="course")
-    next_task = PrimaryKeyValue(source="next_task_id")
+    next_task = PrimaryKeyValue(source="next_task_id", allow_null=True)
 
 
 class TaskFunnelSerializer(serializers.Serializer):

@@ -24,10 +24,18 @@ from django_learning_progress import analytics, helpers, services
 from django_learning_progress.access import is_instructor
 from django_learning_progress.api import filters
 from django_learning_progress.api import serializers as s
-from django_learning_progress.api._schema import OpenApiParameter, extend_schema
+from django_learning_progress.api._schema import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+    view_schema,
+)
+from django_learning_progress.api.fields import parse_pk
 from django_learning_progress.api.pagination import PaginatedMixin
+from django_learning_progress.api.parsers import ProgressParserClasses
 from django_learning_progress.api.permissions import IsCourseInstructor
-from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
+from django_learning_progress.choices import EnrollmentStatus
 from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
     get_enrollment_model,
@@ -51,7 +59,11 @@ class ProgressViewSet(PaginatedMixin, GenericViewSet):
     """
 
     permission_classes = [IsAuthenticated]
+    parser_classes = ProgressParserClasses()
     filter_backends = [DjangoFilterBackend, OrderingFilter]
+    schema = view_schema()
+    #: ``create`` answers 201 for a new row and 200 for the existing one (in the schema).
+    create_may_return_existing = True
     ordering = ["-id"]
     user_field = "user"
     course_field = "course"
@@ -73,15 +85,19 @@ class ProgressViewSet(PaginatedMixin, GenericViewSet):
         course_id = self.request.query_params.get("course")
         if not course_id:
             return None
-        course_model: Any = get_content_adapter().course_model
-        try:
-            course = course_model._default_manager.get(pk=course_id)
-        except (course_model.DoesNotExist, ValueError, DjangoValidationError):
-            return None
-        return course if is_instructor(self.request.user, course) else None
+        course = _get_or_none(get_content_adapter().course_model, course_id)
+        return course if course is not None and is_instructor(self.request.user, course) else None
 
     def model(self) -> Any:
         raise NotImplementedError
+
+    def get_object(self) -> Any:
+        # Only a key the model could hold: "١٢" or "2.0" name no row.
+        try:
+            parse_pk(self.model(), self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        except ValueError:
+            raise Http404 from None
+        return super().get_object()
 
     def get_owned_object(self) -> Any:
         """The object of a write action, which only its owner may change."""
@@ -92,6 +108,11 @@ class ProgressViewSet(PaginatedMixin, GenericViewSet):
         return obj
 
 
+@extend_schema_view(
+    partial_update=extend_schema(
+        request=s.EnrollmentUpdateSerializer, responses=s.EnrollmentSerializer
+    )
+)
 class EnrollmentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -118,17 +139,10 @@ class EnrollmentViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        course = serializer.validated_data["course"]
-        user: Any = request.user
-        existed = (
-            get_enrollment_model()
-            ._default_manager.filter(user=user, course=course)
-            .exclude(status=EnrollmentStatus.DROPPED)
-            .exists()
+        enrollment, created = call(
+            services.get_or_enroll, request.user, serializer.validated_data["course"]
         )
-        enrollment = call(services.enroll, request.user, course)
-        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
-        return Response(s.EnrollmentSerializer(enrollment).data, status=code)
+        return Response(s.EnrollmentSerializer(enrollment).data, status=_created_status(created))
 
     @extend_schema(request=s.EnrollmentUpdateSerializer, responses=s.EnrollmentSerializer)
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -168,17 +182,10 @@ class TaskProgressViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        task = serializer.validated_data["task"]
-        user: Any = request.user
-        existed = (
-            get_task_progress_model()
-            ._default_manager.filter(user=user, task=task)
-            .exclude(status=TaskStatus.NOT_STARTED)
-            .exists()
+        progress, started = call(
+            services.get_or_start_task, request.user, serializer.validated_data["task"]
         )
-        progress = call(services.start_task, user, task)
-        code = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
-        return Response(self.get_serializer(progress).data, status=code)
+        return Response(self.get_serializer(progress).data, status=_created_status(started))
 
     @extend_schema(request=s.TimeSpentSerializer, responses=s.TaskProgressSerializer)
     @action(detail=True, methods=["post"])
@@ -226,19 +233,28 @@ class QuizAttemptViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = s.QuizAttemptSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        quiz = serializer.validated_data["quiz"]
-        user: Any = request.user
-        open_before = set(
-            get_quiz_attempt_model()
-            ._default_manager.filter(user=user, quiz=quiz, status=AttemptStatus.IN_PROGRESS)
-            .values_list("pk", flat=True)
+        attempt, created = call(
+            services.get_or_start_attempt, request.user, serializer.validated_data["quiz"]
         )
-        attempt = call(services.start_attempt, request.user, quiz)
-        code = status.HTTP_200_OK if attempt.pk in open_before else status.HTTP_201_CREATED
-        return Response(s.QuizAttemptDetailSerializer(attempt).data, status=code)
+        return Response(
+            s.QuizAttemptDetailSerializer(attempt).data, status=_created_status(created)
+        )
 
     @extend_schema(
-        request=s.AnswerSerializer(many=True), responses=s.QuizResponseSerializer(many=True)
+        request=PolymorphicProxySerializer(
+            component_name="AnswerOrAnswers",
+            serializers=[s.AnswerSerializer, s.AnswerSerializer(many=True)],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="QuizResponseOrResponses",
+                serializers=[s.QuizResponseSerializer, s.QuizResponseSerializer(many=True)],
+                resource_type_field_name=None,
+                many=False,
+            )
+        },
     )
     @action(detail=True, methods=["post"])
     def responses(self, request: Request, pk: Any = None) -> Response:
@@ -316,21 +332,34 @@ class QuizResponseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Prog
         return Response(s.QuizResponseSerializer(graded).data)
 
 
+def _created_status(created: bool) -> int:
+    """201 for the request that created the row, 200 for one that found it."""
+    return status.HTTP_201_CREATED if created else status.HTTP_200_OK
+
+
+def _get_or_none(model: Any, key: Any) -> Any:
+    """The row of ``model`` with primary key ``key`` (a URL or query value), or ``None``."""
+    try:
+        return model._default_manager.get(pk=parse_pk(model, key))
+    except (model.DoesNotExist, ValueError):
+        return None
+
+
 class CourseView(PaginatedMixin, GenericAPIView):
     """Base of the per-course instructor views (``course_id`` in the URL)."""
 
     permission_classes = [IsAuthenticated, IsCourseInstructor]
+    schema = view_schema()
 
     def get_course(self) -> Any:
         return self._course
 
     @cached_property
     def _course(self) -> Any:
-        model: Any = get_content_adapter().course_model
-        try:
-            return model._default_manager.get(pk=self.kwargs["course_id"])
-        except (model.DoesNotExist, ValueError, DjangoValidationError):
-            raise Http404 from None
+        course = _get_or_none(get_content_adapter().course_model, self.kwargs["course_id"])
+        if course is None:
+            raise Http404
+        return course
 
 
 class CourseProgressView(mixins.ListModelMixin, CourseView):
@@ -419,11 +448,10 @@ class QuizAnalyticsView(CourseView):
 
     @cached_property
     def quiz(self) -> Any:
-        model: Any = get_content_adapter().quiz_model
-        try:
-            return model._default_manager.get(pk=self.kwargs["quiz_id"])
-        except (model.DoesNotExist, ValueError, DjangoValidationError):
-            raise Http404 from None
+        quiz = _get_or_none(get_content_adapter().quiz_model, self.kwargs["quiz_id"])
+        if quiz is None:
+            raise Http404
+        return quiz
 
     @cached_property
     def _course(self) -> Any:
@@ -451,6 +479,7 @@ class MyProgressView(mixins.ListModelMixin, PaginatedMixin, GenericAPIView):
     """The learner's courses with their progress."""
 
     permission_classes = [IsAuthenticated]
+    schema = view_schema()
     serializer_class = s.MyCourseSerializer
 
     def get_queryset(self) -> Any:

@@ -1,10 +1,11 @@
 """Settings of the example LMS that hosts django-learning-progress.
 
-Meant for a local demo: DEBUG is on and the secret key is public unless the
-environment says otherwise. Environment variables:
+Meant for a local demo: the secret key is public unless the environment says
+otherwise, and DEBUG is off unless turned on (``demo.py`` turns it on, as it
+serves on 127.0.0.1 only). Environment variables:
 
 * ``LMS_DB_PATH``: the SQLite file (default ``example_project/db.sqlite3``);
-* ``LMS_DEBUG``: ``0`` turns DEBUG off;
+* ``LMS_DEBUG``: ``1`` turns DEBUG on (never on a server others can reach);
 * ``LMS_SECRET_KEY``: the secret key.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 SECRET_KEY = os.environ.get("LMS_SECRET_KEY", "demo-only-insecure-secret-key-do-not-deploy")
-DEBUG = os.environ.get("LMS_DEBUG", "1") != "0"
+DEBUG = os.environ.get("LMS_DEBUG", "0") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 HAS_SPECTACULAR = importlib.util.find_spec("drf_spectacular") is not None
@@ -111,7 +112,7 @@ REST_FRAMEWORK = {
     # Session for the browsable API, basic auth for scripts (curl -u alice:alice ...).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "accounts.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
