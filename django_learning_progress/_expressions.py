@@ -39,6 +39,29 @@ from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import get_quiz_attempt_model, get_task_progress_model
 
 
+def free_names(model: Any, names: Any) -> dict[str, str]:
+    """For each of ``names``, an annotation name that is free on ``model``.
+
+    A host's model may have a field, an attribute or a property named like any
+    figure the app computes (``status``, ``percentage``, ``time_spent``...):
+    annotating its querysets with those names fails, or overwrites the
+    host's value. Each name gets the prefix ``lp_``, repeated until the result
+    is neither a field (name or column attribute) nor an attribute of the
+    model class.
+    """
+    taken = set()
+    for field in model._meta.get_fields():
+        taken.add(field.name)
+        taken.add(getattr(field, "attname", field.name))
+    free = {}
+    for name in names:
+        alias = f"lp_{name}"
+        while alias in taken or hasattr(model, alias):
+            alias = f"lp_{alias}"
+        free[name] = alias
+    return free
+
+
 @dataclass(frozen=True)
 class Outer:
     """A field of the outermost row, e.g. ``Outer("user")``."""

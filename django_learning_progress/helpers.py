@@ -97,11 +97,16 @@ def _round(value: float) -> float:
     return float(Decimal(str(value)).quantize(PERCENT))
 
 
-def _course_row(user: Any, course: Any, *fields: str, using: str | None = None) -> dict[str, Any]:
-    """One query: the course row annotated with ``user``'s progress figures.
+def course_figures(
+    user: Any, course: Any, *fields: str, using: str | None = None
+) -> dict[str, Any]:
+    """Some of ``user``'s figures in ``course``, as a dict, in one query.
 
-    Only the figures asked for are built; ``percentage`` is computed here
-    from the two counts, by the same arithmetic as the SQL of the querysets.
+    ``fields`` are names of :class:`CourseProgress` attributes: ``tasks_total``,
+    ``tasks_completed``, ``tasks_in_progress``, ``percentage`` (not rounded),
+    ``time_spent``, ``last_activity_at``, ``next_task_id``, ``status``,
+    ``enrolled_at``, ``completed_at``. Only those are computed. ``using``
+    names the database to read (the read router's by default).
     """
     adapter = get_content_adapter()
     wanted = set(fields)
@@ -117,11 +122,14 @@ def _course_row(user: Any, course: Any, *fields: str, using: str | None = None) 
         progress[name] = Subquery(enrollment.values(name)[:1])
     courses = adapter.course_model._default_manager.db_manager(using)
     wanted.discard("percentage")
-    qs = courses.filter(pk=_pk(course)).annotate(**{name: progress[name] for name in wanted})
-    row = qs.values(*wanted).first()
-    if row is None:
+    # Annotated under names no field of the host's course model has.
+    alias = ex.free_names(adapter.course_model, wanted)
+    qs = courses.filter(pk=_pk(course)).annotate(**{alias[n]: progress[n] for n in wanted})
+    found = qs.values(*alias.values()).first()
+    if found is None:
         course_model: Any = adapter.course_model
         raise course_model.DoesNotExist(f"No course with pk {_pk(course)!r}.")
+    row = {name: found[alias[name]] for name in wanted}
     if "percentage" in fields:
         row["percentage"] = _percentage(row["tasks_completed"], row["tasks_total"])
     return row
@@ -132,7 +140,7 @@ def calculate_progress_percentage(user: Any, course: Any) -> float:
 
     A course without required tasks is at 0.
     """
-    return _round(_course_row(user, course, "percentage")["percentage"])
+    return _round(course_figures(user, course, "percentage")["percentage"])
 
 
 def is_course_completed(user: Any, course: Any) -> bool:
@@ -154,12 +162,17 @@ def quiz_results(user: Any, quizzes: QuerySet[Any]) -> list[tuple[Any, Decimal |
     """
     adapter = get_content_adapter()
     results = []
-    for quiz in quizzes.annotate(**ex.quiz_grade_annotations(_pk(user))):
+    grades = ex.quiz_grade_annotations(_pk(user))
+    # Annotated under names no field or attribute of the host's quiz model has.
+    alias = ex.free_names(quizzes.model, grades)
+    for quiz in quizzes.annotate(**{alias[name]: grades[name] for name in grades}):
         method = adapter.grade_method(quiz)
         if method == "average":
-            grade = _average(quiz.percentage_sum, quiz.attempts_completed)
+            grade = _average(
+                getattr(quiz, alias["percentage_sum"]), getattr(quiz, alias["attempts_completed"])
+            )
         else:
-            grade = getattr(quiz, f"grade_{method}")
+            grade = getattr(quiz, alias[f"grade_{method}"])
             grade = None if grade is None else Decimal(grade).quantize(PERCENT, ROUND_HALF_UP)
         pass_mark = adapter.pass_mark(quiz)
         passed = grade is not None and (pass_mark is None or grade >= pass_mark)
@@ -259,7 +272,7 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
     Tasks, time and enrollment come from one query on the course row; quiz
     grades from one query on the course's quizzes.
     """
-    row = _course_row(
+    row = course_figures(
         user,
         course,
         "tasks_total",
@@ -294,7 +307,7 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
 def get_progress_stats(user: Any, course: Any) -> dict[str, Any]:
     """The seed system's statistics: ``total_tasks``, ``completed``, ``in_progress``,
     ``not_started`` and ``completion_percentage`` (one query)."""
-    row = _course_row(
+    row = course_figures(
         user, course, "tasks_total", "tasks_completed", "tasks_in_progress", "percentage"
     )
     return {

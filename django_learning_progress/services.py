@@ -277,7 +277,7 @@ def _enrollment_for_work(user: Any, course_id: Any, db: str, *, lock: bool = Fal
 
 
 def _completion_met(user: Any, course_id: Any, db: str) -> bool:
-    row = helpers._course_row(user, course_id, "tasks_total", "tasks_completed", using=db)
+    row = helpers.course_figures(user, course_id, "tasks_total", "tasks_completed", using=db)
     if row["tasks_total"] == 0 or row["tasks_completed"] < row["tasks_total"]:
         return False
     if app_settings.REQUIRE_QUIZZES_FOR_COMPLETION:

@@ -3,7 +3,11 @@
 * tasks reach their course through a module (``task__module__course``);
 * questions carry their points in ``marks``, not ``points``;
 * quizzes and questions are created in this app's *second* migration, which
-  therefore declares ``run_before`` on ``learning_progress.0001_initial``.
+  therefore declares ``run_before`` on ``learning_progress.0001_initial``;
+* courses, lessons and quizzes have fields (and a property) named like every
+  figure the app computes, with values that no real figure has, so that a
+  query which leaks them, or clashes with them, fails the suite (third
+  migration).
 """
 
 from decimal import Decimal
@@ -18,9 +22,34 @@ class User(LearningProgressUserMixin, AbstractUser):
     """The host's custom user model, with the progress helpers."""
 
 
-class Course(models.Model):
+class FigureNamedFields(models.Model):
+    """Fields named like the app's figures, holding values no figure has."""
+
+    status = models.CharField(max_length=20, default="published")
+    percentage = models.FloatField(default=-7.0)
+    tasks_total = models.IntegerField(default=-7)
+    tasks_completed = models.IntegerField(default=-7)
+    tasks_in_progress = models.IntegerField(default=-7)
+    time_spent = models.IntegerField(default=-7)
+    last_activity_at = models.DateTimeField(null=True, blank=True)
+    enrolled_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    quizzes_total = models.IntegerField(default=-7)
+    quizzes_passed = models.IntegerField(default=-7)
+    lp_status = models.CharField(max_length=20, default="shadow")
+    lp_percentage = models.FloatField(default=-7.0)
+
+    class Meta:
+        abstract = True
+
+
+class Course(FigureNamedFields):
     title = models.CharField(max_length=200)
     instructors = models.ManyToManyField(User, blank=True, related_name="teaching")
+    # The host's own "next task" pointer: its column is ``next_task_id``.
+    next_task = models.ForeignKey(
+        "Lesson", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["title"]
@@ -41,7 +70,7 @@ class Module(models.Model):
         return self.title
 
 
-class Lesson(models.Model):
+class Lesson(FigureNamedFields):
     module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="lessons")
     title = models.CharField(max_length=200)
     position = models.PositiveIntegerField(default=0)
@@ -54,8 +83,13 @@ class Lesson(models.Model):
         return self.title
 
 
-class Quiz(models.Model):
+class Quiz(FigureNamedFields):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="quizzes")
+    grade_highest = models.FloatField(default=-7.0)
+    grade_latest = models.FloatField(default=-7.0)
+    grade_first = models.FloatField(default=-7.0)
+    percentage_sum = models.FloatField(default=-7.0)
+    attempts_completed = models.IntegerField(default=-7)
     title = models.CharField(max_length=200)
     max_attempts = models.PositiveIntegerField(null=True, blank=True)
     pass_mark = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
@@ -66,6 +100,11 @@ class Quiz(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def lp_grade_highest(self) -> str:
+        """A read-only attribute named like an annotation the app could pick."""
+        return "the host's"
 
 
 class Question(models.Model):
