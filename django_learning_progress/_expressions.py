@@ -200,11 +200,14 @@ def quiz_grade_annotations(user: Any) -> dict:
     Keys ``grade_highest``, ``grade_latest``, ``grade_first`` (percentages
     over *completed* attempts, ``None`` when there are none),
     ``percentage_sum`` and ``attempts_completed`` (the average is their
-    exact quotient, computed in Python so that every database rounds alike).
+    exact quotient, computed in Python so that every database rounds alike),
+    ``attempts_submitted`` (submitted or completed) and ``attempts_closed``
+    (every attempt no longer in progress, abandoned ones included).
     """
-    completed = get_quiz_attempt_model()._default_manager.filter(
-        user=at(user, 1), quiz=OuterRef("pk"), status=AttemptStatus.COMPLETED
+    attempts = get_quiz_attempt_model()._default_manager.filter(
+        user=at(user, 1), quiz=OuterRef("pk")
     )
+    completed = attempts.filter(status=AttemptStatus.COMPLETED)
 
     def first_by(*ordering: str) -> Subquery:
         return Subquery(completed.order_by(*ordering).values("percentage")[:1])
@@ -218,4 +221,8 @@ def quiz_grade_annotations(user: Any) -> dict:
             summed.values("_s"), output_field=DecimalField(max_digits=12, decimal_places=2)
         ),
         "attempts_completed": count(completed),
+        "attempts_submitted": count(
+            attempts.filter(status__in=[AttemptStatus.SUBMITTED, AttemptStatus.COMPLETED])
+        ),
+        "attempts_closed": count(attempts.exclude(status=AttemptStatus.IN_PROGRESS)),
     }

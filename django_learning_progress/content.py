@@ -118,6 +118,11 @@ class ContentAdapter:
     quiz_course_lookup: str = "course"
     #: Path from a question to its quiz.
     question_quiz_lookup: str = "quiz"
+    #: Path from a quiz to the task its outcome completes, or ``None`` when no
+    #: quiz completes a task. ``"lesson"`` for a quiz with a ``lesson``
+    #: foreign key; for a quiz model that is a multi-table subclass of the task
+    #: model, its parent link (``"learningtask_ptr"``).
+    quiz_task_lookup: str | None = None
 
     # -- models -----------------------------------------------------------------
 
@@ -178,6 +183,54 @@ class ContentAdapter:
     def get_question_quiz_id(self, question: Any, using: str | None = None) -> Any:
         """Primary key of the quiz ``question`` belongs to (read from database ``using``)."""
         return _follow_lookup(question, self.question_quiz_lookup, using)
+
+    def task_quiz(self, task: Any, using: str | None = None) -> Any:
+        """The quiz whose outcome completes ``task``, or ``None``.
+
+        Such a task completes only through its quiz, by
+        :meth:`quiz_completion_rule`: ``complete_task`` refuses it. Default:
+        the quiz that :attr:`quiz_task_lookup` leads to ``task`` from (one
+        query), ``None`` without a lookup (no query).
+        """
+        if self.quiz_task_lookup is None:
+            return None
+        quizzes = self.quiz_model._default_manager.db_manager(using)
+        return quizzes.filter(**{self.quiz_task_lookup: task}).order_by("pk").first()
+
+    def get_quiz_task_id(self, quiz: Any, using: str | None = None) -> Any:
+        """Primary key of the task ``quiz`` completes, or ``None`` (see :meth:`task_quiz`)."""
+        if self.quiz_task_lookup is None:
+            return None
+        return _follow_lookup(quiz, self.quiz_task_lookup, using)
+
+    def quiz_completion_rule(self, quiz: Any) -> str:
+        """When ``quiz`` counts as done, for the task it completes and for course completion.
+
+        ``"submitted"`` (an attempt was submitted), ``"passed"`` (the quiz's
+        grade passes its pass mark) or ``"passed_or_exhausted"`` (passed, or
+        every allowed attempt used and closed). Default: the quiz's
+        ``completion_rule`` attribute when present, else ``"passed"``.
+        """
+        return str(getattr(quiz, "completion_rule", None) or "passed")
+
+    def required_quizzes(self, course: Any) -> models.QuerySet[Any]:
+        """The quizzes whose completion rule must be met for ``course`` to complete.
+
+        Default: every quiz of the course when
+        ``LEARNING_PROGRESS["REQUIRE_QUIZZES_FOR_COMPLETION"]`` is on, none
+        otherwise. Must return a queryset of the quiz model.
+        """
+        if app_settings.REQUIRE_QUIZZES_FOR_COMPLETION:
+            return self.course_quizzes(course)
+        return self.quiz_model._default_manager.none()
+
+    def validate_response(self, question: Any, response: Any) -> None:
+        """Refuse an answer before it is stored: raise ``ValidationError``.
+
+        ``question`` is an instance from :meth:`quiz_questions` (so what that
+        queryset prefetches is at hand); ``response`` is the JSON value as
+        given, already within the JSON limits. Default: accept everything.
+        """
 
     # -- quiz rules ----------------------------------------------------------------
 

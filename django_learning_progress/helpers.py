@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     F,
     FilteredRelation,
@@ -30,6 +31,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 
@@ -71,6 +73,10 @@ class CourseProgress:
     quizzes_total: int
     quizzes_passed: int
     next_task_id: Any
+    #: Quizzes whose completion rule the course requires (``adapter.required_quizzes()``).
+    quizzes_required: int = 0
+    #: Of those, the quizzes whose rule is met.
+    quizzes_met: int = 0
     _next_task: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -154,18 +160,47 @@ def is_course_completed(user: Any, course: Any) -> bool:
     )
 
 
-def quiz_results(user: Any, quizzes: QuerySet[Any]) -> list[tuple[Any, Decimal | None, bool]]:
-    """``(quiz, grade, passed)`` for each quiz of ``quizzes``, in one query.
+@dataclass(frozen=True)
+class QuizOutcome:
+    """Where one learner stands with one quiz (see :func:`quiz_outcomes`)."""
 
-    ``grade`` follows the quiz's grade method; ``passed`` compares it with the
-    pass mark (a quiz without pass mark is passed by any completed attempt).
+    quiz: Any
+    #: The grade by the quiz's grade method, a percentage; ``None`` without a completed attempt.
+    grade: Decimal | None
+    #: The grade reaches the pass mark (any completed attempt passes a quiz without one).
+    passed: bool
+    #: An attempt was submitted (it may still await manual grading).
+    submitted: bool
+    #: Every allowed attempt is used and closed (never, for unlimited attempts).
+    exhausted: bool
+    #: The adapter's ``quiz_completion_rule(quiz)``.
+    rule: str
+
+    @property
+    def met(self) -> bool:
+        """Whether the quiz's completion rule is met."""
+        if self.rule == "submitted":
+            return self.submitted
+        if self.rule == "passed_or_exhausted":
+            return self.passed or self.exhausted
+        return self.passed
+
+
+def quiz_outcomes(
+    user: Any, quizzes: QuerySet[Any], *, using: str | None = None
+) -> list[QuizOutcome]:
+    """A :class:`QuizOutcome` for each quiz of ``quizzes``, in one query.
+
+    ``using`` names the database to read (the queryset's own by default).
     """
     adapter = get_content_adapter()
-    results = []
-    grades = ex.quiz_grade_annotations(_pk(user))
+    figures = ex.quiz_grade_annotations(_pk(user))
     # Annotated under names no field or attribute of the host's quiz model has.
-    alias = ex.free_names(quizzes.model, grades)
-    for quiz in quizzes.annotate(**{alias[name]: grades[name] for name in grades}):
+    alias = ex.free_names(quizzes.model, figures)
+    if using is not None:
+        quizzes = quizzes.using(using)
+    outcomes = []
+    for quiz in quizzes.annotate(**{alias[name]: figures[name] for name in figures}):
         method = adapter.grade_method(quiz)
         if method == "average":
             grade = _average(
@@ -175,9 +210,28 @@ def quiz_results(user: Any, quizzes: QuerySet[Any]) -> list[tuple[Any, Decimal |
             grade = getattr(quiz, alias[f"grade_{method}"])
             grade = None if grade is None else Decimal(grade).quantize(PERCENT, ROUND_HALF_UP)
         pass_mark = adapter.pass_mark(quiz)
-        passed = grade is not None and (pass_mark is None or grade >= pass_mark)
-        results.append((quiz, grade, passed))
-    return results
+        allowed = adapter.max_attempts(quiz)
+        outcomes.append(
+            QuizOutcome(
+                quiz=quiz,
+                grade=grade,
+                passed=grade is not None and (pass_mark is None or grade >= pass_mark),
+                submitted=getattr(quiz, alias["attempts_submitted"]) > 0,
+                exhausted=allowed is not None
+                and getattr(quiz, alias["attempts_closed"]) >= allowed,
+                rule=adapter.quiz_completion_rule(quiz),
+            )
+        )
+    return outcomes
+
+
+def quiz_results(user: Any, quizzes: QuerySet[Any]) -> list[tuple[Any, Decimal | None, bool]]:
+    """``(quiz, grade, passed)`` for each quiz of ``quizzes``, in one query.
+
+    ``grade`` follows the quiz's grade method; ``passed`` compares it with the
+    pass mark (a quiz without pass mark is passed by any completed attempt).
+    """
+    return [(o.quiz, o.grade, o.passed) for o in quiz_outcomes(user, quizzes)]
 
 
 def grade_over_attempts(method: str, attempts: list[tuple[int, Decimal]]) -> Decimal | None:
@@ -286,7 +340,7 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
         "enrolled_at",
         "completed_at",
     )
-    quizzes = quiz_results(user, get_content_adapter().course_quizzes(_pk(course)))
+    in_course, required = _course_quiz_outcomes(user, _pk(course))
     return CourseProgress(
         course_id=_pk(course),
         status=row["status"],
@@ -298,9 +352,32 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
         percentage=_round(row["percentage"]),
         time_spent=row["time_spent"],
         last_activity_at=row["last_activity_at"],
-        quizzes_total=len(quizzes),
-        quizzes_passed=sum(1 for _quiz, _grade, passed in quizzes if passed),
+        quizzes_total=len(in_course),
+        quizzes_passed=sum(1 for outcome in in_course if outcome.passed),
         next_task_id=row["next_task_id"],
+        quizzes_required=len(required),
+        quizzes_met=sum(1 for outcome in required if outcome.met),
+    )
+
+
+def _course_quiz_outcomes(user: Any, course_id: Any) -> tuple[list[QuizOutcome], list[QuizOutcome]]:
+    """The outcomes of the course's quizzes and of its required quizzes, in one query."""
+    adapter = get_content_adapter()
+    model: Any = adapter.quiz_model
+    of_course = adapter.course_quizzes(course_id).order_by().values("pk")
+    required = adapter.required_quizzes(course_id).order_by().values("pk")
+    flag = ex.free_names(model, ["of_course", "required"])
+    quizzes = model._default_manager.filter(Q(pk__in=of_course) | Q(pk__in=required)).annotate(
+        **{
+            # 1 or 0: MariaDB has no boolean to cast a constant CASE result to.
+            flag["of_course"]: Case(When(pk__in=of_course, then=Value(1)), default=Value(0)),
+            flag["required"]: Case(When(pk__in=required, then=Value(1)), default=Value(0)),
+        }
+    )
+    outcomes = quiz_outcomes(user, quizzes.order_by("pk"))
+    return (
+        [o for o in outcomes if getattr(o.quiz, flag["of_course"])],
+        [o for o in outcomes if getattr(o.quiz, flag["required"])],
     )
 
 

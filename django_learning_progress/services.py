@@ -280,10 +280,8 @@ def _completion_met(user: Any, course_id: Any, db: str) -> bool:
     row = helpers.course_figures(user, course_id, "tasks_total", "tasks_completed", using=db)
     if row["tasks_total"] == 0 or row["tasks_completed"] < row["tasks_total"]:
         return False
-    if app_settings.REQUIRE_QUIZZES_FOR_COMPLETION:
-        quizzes = get_content_adapter().course_quizzes(course_id).using(db)
-        return all(passed for _quiz, _grade, passed in helpers.quiz_results(user, quizzes))
-    return True
+    required = get_content_adapter().required_quizzes(course_id)
+    return all(outcome.met for outcome in helpers.quiz_outcomes(user, required, using=db))
 
 
 def _update_course_completion(
@@ -381,23 +379,34 @@ def complete_task(user: Any, task: Any) -> Any:
 
     Idempotent. Sends ``task_completed`` (and ``task_started`` first when the
     task had not been started), then ``enrollment_status_changed`` and
-    ``course_completed`` when the course completes.
+    ``course_completed`` when the course completes. A task that a quiz
+    completes (``adapter.task_quiz(task)``) is refused with
+    ``code="completed_by_quiz"``.
     """
     db = _db()
     with transaction.atomic(using=db):
         progress = _progress_row(user, task, db, lock=True)
         if progress.status == TaskStatus.COMPLETED:
             return progress
-        now = timezone.now()
-        if progress.status == TaskStatus.NOT_STARTED:
-            _mark_started(progress, user, db)
-        progress.status = TaskStatus.COMPLETED
-        progress.completed_at = now
-        progress.last_activity_at = now
-        progress.save(update_fields=["status", "completed_at", "last_activity_at"])
-        _emit(signals.task_completed, progress, db, progress=progress, user=user)
-        _update_course_completion(user, progress.course_id, db)
+        if get_content_adapter().task_quiz(task, using=db) is not None:
+            raise field_error(
+                "task", "This task is completed by meeting its quiz's rule.", "completed_by_quiz"
+            )
+        _complete(progress, user, db)
     return progress
+
+
+def _complete(progress: Any, user: Any, db: str) -> None:
+    """Complete a locked progress row, with its signals and course completion."""
+    now = timezone.now()
+    if progress.status == TaskStatus.NOT_STARTED:
+        _mark_started(progress, user, db)
+    progress.status = TaskStatus.COMPLETED
+    progress.completed_at = now
+    progress.last_activity_at = now
+    progress.save(update_fields=["status", "completed_at", "last_activity_at"])
+    _emit(signals.task_completed, progress, db, progress=progress, user=user)
+    _update_course_completion(user, progress.course_id, db)
 
 
 def reset_task(user: Any, task: Any, *, clear_time: bool = False) -> Any:
@@ -415,15 +424,20 @@ def reset_task(user: Any, task: Any, *, clear_time: bool = False) -> Any:
         progress = objects.select_for_update().filter(user=user, task=task).first()
         if progress is None:
             return None
-        was_completed = progress.status == TaskStatus.COMPLETED
-        progress.status = TaskStatus.NOT_STARTED
-        progress.started_at = progress.completed_at = None
-        if clear_time:
-            progress.time_spent = 0
-        progress.save(update_fields=["status", "started_at", "completed_at", "time_spent"])
-        if was_completed:
-            _update_course_completion(user, progress.course_id, db, allow_reopen=True)
+        _reset(progress, user, db, clear_time=clear_time)
     return progress
+
+
+def _reset(progress: Any, user: Any, db: str, *, clear_time: bool) -> None:
+    """Put a locked progress row back to ``not_started``; reopen the course if it completed."""
+    was_completed = progress.status == TaskStatus.COMPLETED
+    progress.status = TaskStatus.NOT_STARTED
+    progress.started_at = progress.completed_at = None
+    if clear_time:
+        progress.time_spent = 0
+    progress.save(update_fields=["status", "started_at", "completed_at", "time_spent"])
+    if was_completed:
+        _update_course_completion(user, progress.course_id, db, allow_reopen=True)
 
 
 # -- quiz attempts --------------------------------------------------------------------
@@ -461,7 +475,7 @@ def _close_if_overdue(attempt: Any, db: str, now: datetime | None = None) -> boo
     if not _overdue(attempt, now or timezone.now()):
         return False
     if app_settings.OVERDUE_ATTEMPT_POLICY == "abandon":
-        _abandon(attempt, attempt.deadline_at)
+        _abandon(attempt, attempt.deadline_at, db)
     else:
         _submit(attempt, db, attempt.deadline_at)
     return True
@@ -471,10 +485,54 @@ def _elapsed(attempt: Any, until: datetime) -> int:
     return max(0, int((until - attempt.started_at).total_seconds()))
 
 
-def _abandon(attempt: Any, at: datetime) -> None:
+def _abandon(attempt: Any, at: datetime, db: str) -> None:
     attempt.status = AttemptStatus.ABANDONED
     attempt.time_taken = _elapsed(attempt, at)
     attempt.save(update_fields=["status", "time_taken"])
+    _apply_quiz_rule(attempt, db)
+
+
+def _apply_quiz_rule(attempt: Any, db: str, *, quiz: Any = None, regraded: bool = False) -> None:
+    """After ``attempt`` was submitted, graded or abandoned: its quiz's task, then the course.
+
+    The task that the quiz completes (``adapter.get_quiz_task_id()``) is
+    completed when the quiz's completion rule is met, and reopened as
+    :func:`reset_task` does when a regrade undoes it. Course completion
+    follows (a regrade may reopen the course).
+    """
+    adapter = get_content_adapter()
+    quizzes = adapter.quiz_model._default_manager.db_manager(db)
+    quiz = quiz if quiz is not None else quizzes.get(pk=attempt.quiz_id)
+    task_id = adapter.get_quiz_task_id(quiz, db)
+    user = attempt.user
+
+    def met() -> bool:
+        (outcome,) = helpers.quiz_outcomes(user, quizzes.filter(pk=quiz.pk), using=db)
+        return outcome.met
+
+    if task_id is not None:
+        objects = _objects(get_task_progress_model(), db)
+        progress = objects.select_for_update().filter(user=user, task=task_id).first()
+        if progress is None or progress.status != TaskStatus.COMPLETED:
+            if met():
+                if progress is None:
+                    task = adapter.task_model._default_manager.db_manager(db).get(pk=task_id)
+                    created, _new = objects.get_or_create(
+                        user=user,
+                        task=task,
+                        defaults={"course_id": adapter.get_task_course_id(task, db)},
+                    )
+                    progress = objects.select_for_update().get(pk=created.pk)
+                _complete(progress, user, db)
+        elif regraded and not met():
+            _reset(progress, user, db, clear_time=False)  # reopens the course too
+    # A regrade that leaves a required quiz's rule unmet reopens a completed course.
+    reopen = (
+        regraded
+        and adapter.required_quizzes(attempt.course_id).using(db).filter(pk=quiz.pk).exists()
+        and not met()
+    )
+    _update_course_completion(user, attempt.course_id, db, allow_reopen=reopen)
 
 
 def _finish(attempt: Any, score: Decimal, db: str) -> None:
@@ -492,6 +550,7 @@ def _finish(attempt: Any, score: Decimal, db: str) -> None:
     before = (attempt.status, attempt.score, attempt.percentage, attempt.passed)
     if before == (AttemptStatus.COMPLETED, score, percentage, passed):
         return  # a regrade that changes nothing
+    regraded = attempt.status == AttemptStatus.COMPLETED
     attempt.score = score
     attempt.percentage = percentage
     attempt.passed = passed
@@ -499,8 +558,7 @@ def _finish(attempt: Any, score: Decimal, db: str) -> None:
     attempt.completed_at = attempt.completed_at or timezone.now()
     attempt.save(update_fields=["score", "percentage", "passed", "status", "completed_at"])
     _emit(signals.quiz_attempt_graded, attempt, db, attempt=attempt, user=attempt.user)
-    if app_settings.REQUIRE_QUIZZES_FOR_COMPLETION:
-        _update_course_completion(attempt.user, attempt.course_id, db)
+    _apply_quiz_rule(attempt, db, quiz=quiz, regraded=regraded)
 
 
 def _submit(attempt: Any, db: str, at: datetime) -> None:
@@ -533,7 +591,9 @@ def _submit(attempt: Any, db: str, at: datetime) -> None:
     attempt.status = AttemptStatus.SUBMITTED
     attempt.save(update_fields=["max_score", "submitted_at", "time_taken", "status"])
     _emit(signals.quiz_attempt_submitted, attempt, db, attempt=attempt, user=attempt.user)
-    if not pending:
+    if pending:  # a "submitted" rule is met already
+        _apply_quiz_rule(attempt, db)
+    else:
         _finish(attempt, score, db)
 
 
@@ -606,6 +666,8 @@ def answer_question(
 
     Answering again replaces the answer and adds ``time_spent``. Refused for
     a question outside the attempt's quiz (``code="foreign_question"``), an
+    answer the adapter's ``validate_response()`` refuses (keyed by
+    ``response``, with its code), an
     attempt that is not open (``"attempt_closed"``) or past its deadline plus
     ``DEADLINE_GRACE_SECONDS`` (``"deadline_passed"``; the attempt is then
     closed by the overdue policy), and another user's attempt
@@ -637,46 +699,61 @@ def _record_answers(attempt: Any, answers: list[tuple[Any, Any, int]], db: str) 
     adapter = get_content_adapter()
     if attempt.status != AttemptStatus.IN_PROGRESS:
         raise ValidationError("This attempt is closed.", code="attempt_closed")
-    for question, _response, _time in answers:
-        if adapter.get_question_quiz_id(question, db) != attempt.quiz_id:
+    # The quiz's own question instances (with whatever quiz_questions() prefetches):
+    # one query for any number of answers, and what validate_response() receives.
+    asked = [question.pk for question, _r, _t in answers]
+    own = {q.pk: q for q in adapter.quiz_questions(attempt.quiz_id).using(db).filter(pk__in=asked)}
+    for question, response, _time in answers:
+        if question.pk not in own:
             raise field_error(
                 "question", f"Question {question.pk} is not part of this quiz.", "foreign_question"
             )
+        try:
+            adapter.validate_response(own[question.pk], response)
+        except ValidationError as exc:
+            raise field_error("response", " ".join(exc.messages), exc.code or "invalid") from None
     objects = _objects(get_quiz_response_model(), db)
     existing = {
         r.question_id: r
         for r in objects.filter(attempt=attempt, question__in=[q.pk for q, _r, _t in answers])
     }
-    now, saved = timezone.now(), []
+    now, saved, new, changed = timezone.now(), [], [], []
     for question, response, time_spent in answers:
         row = existing.get(question.pk)
         if row is None:
-            row = objects.create(
+            row = objects.model(
                 attempt=attempt,
                 question=question,
                 response=response,
                 time_spent=time_spent,
                 answered_at=now,
             )
-            existing[question.pk] = row
+            new.append(row)
         else:
             row.response = response
             row.time_spent += time_spent
             row.answered_at = now
             row.is_correct = row.points_awarded = row.graded_at = row.graded_by = None
-            row.save(
-                update_fields=[
-                    "response",
-                    "time_spent",
-                    "answered_at",
-                    "is_correct",
-                    "points_awarded",
-                    "graded_at",
-                    "graded_by",
-                ]
-            )
+            changed.append(row)
         saved.append(row)
+    # Two statements for any number of answers.
+    if new:
+        objects.bulk_create(new)
+    if changed:
+        objects.bulk_update(changed, _ANSWER_FIELDS)
     return saved
+
+
+#: What answering again changes: the answer, and any grade it had.
+_ANSWER_FIELDS = [
+    "response",
+    "time_spent",
+    "answered_at",
+    "is_correct",
+    "points_awarded",
+    "graded_at",
+    "graded_by",
+]
 
 
 def submit_attempt(user: Any, attempt: Any) -> Any:
@@ -719,7 +796,7 @@ def abandon_attempt(user: Any, attempt: Any) -> Any:
             return attempt
         if attempt.status != AttemptStatus.IN_PROGRESS:
             raise ValidationError("Only an open attempt can be abandoned.", code="attempt_closed")
-        _abandon(attempt, timezone.now())
+        _abandon(attempt, timezone.now(), db)
     return attempt
 
 

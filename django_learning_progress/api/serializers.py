@@ -236,6 +236,8 @@ class CourseProgressSerializer(serializers.Serializer):
     last_activity_at = serializers.DateTimeField(allow_null=True)
     quizzes_total = serializers.IntegerField()
     quizzes_passed = serializers.IntegerField()
+    quizzes_required = serializers.IntegerField()
+    quizzes_met = serializers.IntegerField()
     next_task = PrimaryKeyValue(source="next_task_id", allow_null=True)
 
 

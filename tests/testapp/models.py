@@ -90,6 +90,11 @@ class Quiz(FigureNamedFields):
     grade_first = models.FloatField(default=-7.0)
     percentage_sum = models.FloatField(default=-7.0)
     attempts_completed = models.IntegerField(default=-7)
+    # The lesson this quiz completes (ContentAdapter.quiz_task_lookup = "lesson").
+    lesson = models.ForeignKey(
+        Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="quizzes"
+    )
+    completion_rule = models.CharField(max_length=30, blank=True)
     title = models.CharField(max_length=200)
     max_attempts = models.PositiveIntegerField(null=True, blank=True)
     pass_mark = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
@@ -135,3 +140,17 @@ class Question(models.Model):
                 return 0.0
             return len(expected & given) / len(expected) if given <= expected else 0.0
         return response == self.answer
+
+
+class Option(models.Model):
+    """A choice of a multiple-choice question; the answer is an option's id."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    text = models.CharField(max_length=200)
+    is_correct = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.text
