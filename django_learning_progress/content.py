@@ -70,8 +70,8 @@ def to_points(value: Any) -> Decimal:
     return points
 
 
-def _ordered(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
-    """``queryset`` in its model's default ordering, then by primary key."""
+def ordered(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+    """``queryset`` in its model's default ordering, then by primary key (the course order)."""
     ordering = list(queryset.model._meta.ordering or [])
     return queryset.order_by(*ordering, "pk")
 
@@ -152,7 +152,7 @@ class ContentAdapter:
     def course_tasks(self, course: Any) -> models.QuerySet[Any]:
         """All tasks of ``course``, in the task model's default ordering, then by id."""
         qs = self.task_model._default_manager.filter(**{self.task_course_lookup: course})
-        return _ordered(qs)
+        return ordered(qs)
 
     def required_tasks(self, course: Any) -> models.QuerySet[Any]:
         """The tasks a learner must complete to complete ``course``.
@@ -165,12 +165,12 @@ class ContentAdapter:
     def course_quizzes(self, course: Any) -> models.QuerySet[Any]:
         """All quizzes of ``course``, in the quiz model's default ordering, then by id."""
         qs = self.quiz_model._default_manager.filter(**{self.quiz_course_lookup: course})
-        return _ordered(qs)
+        return ordered(qs)
 
     def quiz_questions(self, quiz: Any) -> models.QuerySet[Any]:
         """All questions of ``quiz``, in the question model's default ordering, then by id."""
         qs = self.question_model._default_manager.filter(**{self.question_quiz_lookup: quiz})
-        return _ordered(qs)
+        return ordered(qs)
 
     def get_task_course_id(self, task: Any, using: str | None = None) -> Any:
         """Primary key of the course ``task`` belongs to (read from database ``using``)."""

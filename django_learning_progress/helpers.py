@@ -99,7 +99,8 @@ class CourseProgress:
         return self._next_task
 
 
-def _round(value: float) -> float:
+def round_percentage(value: float) -> float:
+    """``value`` rounded half-up to two decimals, as every helper rounds percentages."""
     return float(Decimal(str(value)).quantize(PERCENT))
 
 
@@ -146,7 +147,7 @@ def calculate_progress_percentage(user: Any, course: Any) -> float:
 
     A course without required tasks is at 0.
     """
-    return _round(course_figures(user, course, "percentage")["percentage"])
+    return round_percentage(course_figures(user, course, "percentage")["percentage"])
 
 
 def is_course_completed(user: Any, course: Any) -> bool:
@@ -349,7 +350,7 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
         tasks_total=row["tasks_total"],
         tasks_completed=row["tasks_completed"],
         tasks_in_progress=row["tasks_in_progress"],
-        percentage=_round(row["percentage"]),
+        percentage=round_percentage(row["percentage"]),
         time_spent=row["time_spent"],
         last_activity_at=row["last_activity_at"],
         quizzes_total=len(in_course),
@@ -392,7 +393,7 @@ def get_progress_stats(user: Any, course: Any) -> dict[str, Any]:
         "completed": row["tasks_completed"],
         "in_progress": row["tasks_in_progress"],
         "not_started": row["tasks_total"] - row["tasks_completed"] - row["tasks_in_progress"],
-        "completion_percentage": _round(row["percentage"]),
+        "completion_percentage": round_percentage(row["percentage"]),
     }
 
 
@@ -553,10 +554,15 @@ def _roster_figures(
     return _figures(total, by_user, user_ids), best
 
 
-def _roster_page(
+def roster_page(
     course: Any, user_ids: list[Any]
 ) -> tuple[dict[Any, dict[str, Any]], dict[Any, list[dict[str, Any]]]]:
     """The figures and the quiz grades of a page of learners of ``course``.
+
+    Returns ``(figures, grades)``: ``figures[user_id]`` holds the
+    :func:`course_roster` figures as a dict, ``grades[user_id]`` the
+    :func:`course_quiz_grades` entries. For a page of a roster that you
+    paged yourself (the REST API's roster does).
 
     Two queries: the course's quizzes, then one statement for the figures and,
     when every quiz is graded by its highest attempt, the learners' highest

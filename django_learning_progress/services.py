@@ -27,7 +27,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
-from django.db.models import F, Max, Model, Sum
+from django.db.models import Exists, F, Max, Model, OuterRef, Sum
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -356,18 +356,31 @@ def add_time_spent(user: Any, task: Any, seconds: int) -> Any:
     """Add ``seconds`` to the time ``user`` spent on ``task``; return the progress row.
 
     The increment happens in the database (``time_spent = time_spent + n``),
-    so concurrent calls never lose time. ``seconds`` must be a whole number
+    so concurrent calls never lose time. On a started task of an enrolled
+    learner it is one guarded ``UPDATE`` and one ``SELECT``. ``seconds`` must be a whole number
     from 0 to ``LEARNING_PROGRESS["MAX_TIME_PER_CALL"]``. Starts the task if
     it was not started.
     """
     seconds = _seconds(seconds, "seconds")
+    _require_user(user)
+    _require(task, get_content_adapter().task_model, "task")
     db = _db()
+    objects = _objects(get_task_progress_model(), db)
+    # The heartbeat of an open lesson, where the task is started and the learner
+    # enrolled: one UPDATE guarded by both (atomic on its own), then the row.
+    enrolled = _objects(get_enrollment_model(), db).filter(
+        user=user,
+        course=OuterRef("course"),
+        status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED],
+    )
+    started = objects.filter(user=user, task=task).exclude(status=TaskStatus.NOT_STARTED)
+    increment = {"time_spent": F("time_spent") + seconds, "last_activity_at": timezone.now()}
+    if started.filter(Exists(enrolled)).update(**increment):
+        return objects.get(user=user, task=task)
     with transaction.atomic(using=db):
+        # The first call (or one without a usable enrollment): the full path.
         progress = _progress_row(user, task, db, lock=False)
-        objects = _objects(get_task_progress_model(), db)
-        objects.filter(pk=progress.pk).update(
-            time_spent=F("time_spent") + seconds, last_activity_at=timezone.now()
-        )
+        objects.filter(pk=progress.pk).update(**increment)
         progress = objects.select_for_update().get(pk=progress.pk)
         if progress.status == TaskStatus.NOT_STARTED:
             _mark_started(progress, user, db)
@@ -526,17 +539,19 @@ def _apply_quiz_rule(attempt: Any, db: str, *, quiz: Any = None, regraded: bool 
                 _complete(progress, user, db)
         elif regraded and not met():
             _reset(progress, user, db, clear_time=False)  # reopens the course too
-    # A regrade that leaves a required quiz's rule unmet reopens a completed course.
-    reopen = (
-        regraded
-        and adapter.required_quizzes(attempt.course_id).using(db).filter(pk=quiz.pk).exists()
-        and not met()
-    )
-    _update_course_completion(user, attempt.course_id, db, allow_reopen=reopen)
+    # Course completion, when the course requires this quiz (no query when it
+    # requires none); a regrade that leaves the rule unmet reopens the course.
+    required = adapter.required_quizzes(attempt.course_id).using(db).filter(pk=quiz.pk)
+    if required.exists():
+        reopen = regraded and not met()
+        _update_course_completion(user, attempt.course_id, db, allow_reopen=reopen)
 
 
-def _finish(attempt: Any, score: Decimal, db: str) -> None:
-    """Record the final score of a fully graded attempt and send ``quiz_attempt_graded``."""
+def _finish(attempt: Any, score: Decimal, db: str, *, also_save: tuple[str, ...] = ()) -> None:
+    """Record the final score of a fully graded attempt and send ``quiz_attempt_graded``.
+
+    ``also_save`` names fields the caller changed, saved in the same UPDATE.
+    """
     adapter = get_content_adapter()
     quiz = adapter.quiz_model._default_manager.db_manager(db).get(pk=attempt.quiz_id)
     max_score = attempt.max_score or Decimal(0)
@@ -556,7 +571,9 @@ def _finish(attempt: Any, score: Decimal, db: str) -> None:
     attempt.passed = passed
     attempt.status = AttemptStatus.COMPLETED
     attempt.completed_at = attempt.completed_at or timezone.now()
-    attempt.save(update_fields=["score", "percentage", "passed", "status", "completed_at"])
+    attempt.save(
+        update_fields=["score", "percentage", "passed", "status", "completed_at", *also_save]
+    )
     _emit(signals.quiz_attempt_graded, attempt, db, attempt=attempt, user=attempt.user)
     _apply_quiz_rule(attempt, db, quiz=quiz, regraded=regraded)
 
@@ -589,12 +606,13 @@ def _submit(attempt: Any, db: str, at: datetime) -> None:
     attempt.submitted_at = at
     attempt.time_taken = _elapsed(attempt, at)
     attempt.status = AttemptStatus.SUBMITTED
-    attempt.save(update_fields=["max_score", "submitted_at", "time_taken", "status"])
+    submitted = ("max_score", "submitted_at", "time_taken")
     _emit(signals.quiz_attempt_submitted, attempt, db, attempt=attempt, user=attempt.user)
     if pending:  # a "submitted" rule is met already
+        attempt.save(update_fields=[*submitted, "status"])
         _apply_quiz_rule(attempt, db)
-    else:
-        _finish(attempt, score, db)
+    else:  # submitted and graded at once: one UPDATE
+        _finish(attempt, score, db, also_save=submitted)
 
 
 def start_attempt(user: Any, quiz: Any) -> Any:

@@ -597,7 +597,7 @@ def test_quiz_grade_methods(learner: Any, make_user: Any, method: str, expected:
         assert roster_grades[other.pk][0]["grade"] is None
         # The roster page reads them in the statement of its figures when
         # every quiz is graded by its highest attempt.
-        _figures, page_grades = helpers._roster_page(tree.course, [learner.pk, other.pk])
+        _figures, page_grades = helpers.roster_page(tree.course, [learner.pk, other.pk])
         assert page_grades == roster_grades
     assert learner.get_best_quiz_attempt(quiz).attempt_number == 2
 

@@ -410,7 +410,7 @@ class CourseProgressView(mixins.ListModelMixin, CourseView):
             queryset = self.filter_queryset(plain)
             page = self.paginate_queryset(queryset)
             rows = list(queryset if page is None else page)
-            figures, grades = helpers._roster_page(course, [row["user_id"] for row in rows])
+            figures, grades = helpers.roster_page(course, [row["user_id"] for row in rows])
             for row in rows:
                 row["username"] = row.pop("lp_username")
                 row.update(figures[row["user_id"]])

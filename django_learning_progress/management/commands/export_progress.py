@@ -71,7 +71,7 @@ def _username_lookup(prefix: str) -> str:
 
 
 def _round_percentage(value: Any) -> float | None:
-    return None if value is None else helpers._round(value)
+    return None if value is None else helpers.round_percentage(value)
 
 
 def progress_export(course_pk: Any) -> Export:

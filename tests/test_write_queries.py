@@ -1,0 +1,83 @@
+"""The learner's writes in a fixed, small number of statements.
+
+Savepoints are left out of the counts: the test's own transaction turns the
+services' transactions into savepoints, which a real request does not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from django_learning_progress import services
+from tests.conftest import build_course
+
+pytestmark = pytest.mark.django_db
+
+
+def statements(action: Callable[[], Any]) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        action()
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"].upper()]
+
+
+@pytest.fixture
+def world(make_user: Any) -> dict[str, Any]:
+    tree = build_course(questions=20)
+    learner = make_user()
+    services.enroll(learner, tree.course)
+    return {"tree": tree, "learner": learner}
+
+
+def test_recording_time_on_a_started_task_is_one_update_and_one_select(
+    world: dict[str, Any],
+) -> None:
+    learner, lesson = world["learner"], world["tree"].lessons[0]
+    services.start_task(learner, lesson)
+    sql = statements(lambda: services.add_time_spent(learner, lesson, 30))
+    assert len(sql) == 2, sql
+    assert sql[0].startswith("UPDATE")
+
+
+def test_recording_time_checks_the_enrollment(world: dict[str, Any]) -> None:
+    learner, tree = world["learner"], world["tree"]
+    progress = services.start_task(learner, tree.lessons[0])
+    services.drop_enrollment(services.enroll(learner, tree.course))
+    with pytest.raises(Exception) as excinfo:
+        services.add_time_spent(learner, tree.lessons[0], 30)
+    assert getattr(excinfo.value, "code", None) == "not_enrolled"
+    progress.refresh_from_db()
+    assert progress.time_spent == 0
+
+
+def test_the_first_call_starts_the_task(world: dict[str, Any]) -> None:
+    learner, lesson = world["learner"], world["tree"].lessons[0]
+    progress = services.add_time_spent(learner, lesson, 30)
+    assert (progress.status, progress.time_spent) == ("in_progress", 30)
+    assert len(statements(lambda: services.add_time_spent(learner, lesson, 5))) == 2
+
+
+def test_starting_and_completing_a_task_take_a_fixed_number_of_statements(
+    world: dict[str, Any],
+) -> None:
+    learner, lessons = world["learner"], world["tree"].lessons
+    start = statements(lambda: services.start_task(learner, lessons[0]))
+    assert len(start) <= 5, start
+    assert len(statements(lambda: services.start_task(learner, lessons[0]))) <= 3
+    complete = statements(lambda: services.complete_task(learner, lessons[0]))
+    assert len(complete) <= 6, complete
+    # Not started yet: the row is created and started first.
+    assert len(statements(lambda: services.complete_task(learner, lessons[1]))) <= 8
+
+
+def test_submitting_takes_fewer_statements_than_one_per_question(world: dict[str, Any]) -> None:
+    learner, tree = world["learner"], world["tree"]
+    attempt = services.start_attempt(learner, tree.quizzes[0])
+    services.answer_questions(learner, attempt, [(q, q.answer, 1) for q in tree.questions])
+    sql = statements(lambda: services.submit_attempt(learner, attempt))
+    # Naive code issues one UPDATE per response (24 statements for 20 questions).
+    assert len(sql) <= 8, sql
