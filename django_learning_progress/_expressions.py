@@ -34,8 +34,7 @@ from django.db.models.lookups import In
 from django.utils.datastructures import OrderedSet
 
 from django_learning_progress.choices import AttemptStatus, TaskStatus
-from django_learning_progress.content import ordered
-from django_learning_progress.content import get_content_adapter
+from django_learning_progress.content import get_content_adapter, ordered
 from django_learning_progress.models import get_quiz_attempt_model, get_task_progress_model
 
 
