@@ -29,6 +29,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import In
 from django.utils.datastructures import OrderedSet
@@ -127,6 +128,19 @@ def percentage(done: str, of: str) -> Case:
         default=Cast(F(done), FloatField()) * Value(100.0) / Cast(F(of), FloatField()),
         output_field=FloatField(),
     )
+
+
+def order_of(model: Any) -> list[Any]:
+    """``model``'s default ordering, then by primary key, as ``OrderBy`` expressions
+    (the order of :func:`~django_learning_progress.content.ordered`)."""
+    terms = []
+    for item in [*(model._meta.ordering or []), "pk"]:
+        if hasattr(item, "resolve_expression"):
+            terms.append(item if isinstance(item, OrderBy) else item.asc())
+        elif item != "?":
+            name = str(item)
+            terms.append(F(name[1:]).desc() if name.startswith("-") else F(name).asc())
+    return terms
 
 
 def required_tasks(course: Any, depth: int) -> QuerySet[Any]:

@@ -1,4 +1,4 @@
-"""The reads of the roster page written in SQL (internal).
+"""The reads of the roster page and of one learner's course written in SQL (internal).
 
 For one page of learners the ORM spends longer building, compiling and
 reading these aggregates than the database spends running them (for 50
@@ -33,15 +33,19 @@ from django.db.models import F, Model, QuerySet
 
 from django_learning_progress._expressions import AnyOf
 from django_learning_progress.choices import AttemptStatus, TaskStatus
-from django_learning_progress.models import get_quiz_attempt_model, get_task_progress_model
+from django_learning_progress.models import (
+    get_enrollment_model,
+    get_quiz_attempt_model,
+    get_task_progress_model,
+)
 
 
 class _Table:
-    """One model's table on the database the router reads it from."""
+    """One model's table on database ``using``, or the one the router reads it from."""
 
-    def __init__(self, model: type[Model]) -> None:
+    def __init__(self, model: type[Model], using: str | None = None) -> None:
         self.model = model
-        self.connection = connections[router.db_for_read(model)]
+        self.connection = connections[using or router.db_for_read(model)]
 
     def column(self, name: str) -> str:
         field: Any = self.model._meta.get_field(name)
@@ -108,7 +112,8 @@ class _Table:
         except EmptyResultSet:
             pk = self.connection.ops.quote_name(qs.model._meta.pk.column)
             table = self.connection.ops.quote_name(qs.model._meta.db_table)
-            columns = ", ".join([pk] * max(1, len(qs.query.values_select)))
+            selected = len(qs.query.values_select) + len(qs.query.annotation_select)
+            columns = ", ".join([pk] * max(1, selected))
             return f"SELECT {columns} FROM {table} WHERE 1 = 0", []
         return sql, list(params)
 
@@ -187,3 +192,102 @@ def task_figures(
         else:
             best.append((user_of(u), quiz_of(quiz), percentage_of(percentage)))
     return total, figures, best
+
+
+def learner_course(
+    user_id: Any,
+    course_id: Any,
+    course: QuerySet[Any],
+    required: QuerySet[Any],
+    quiz_ids: Sequence[Any] = (),
+    using: str | None = None,
+) -> tuple[dict[str, Any] | None, list[tuple[Any, int, str, Any]]]:
+    """One learner's figures in one course, and their attempts at ``quiz_ids``.
+
+    ``course`` is a ``values_list(pk)`` queryset of the course (empty when it
+    does not exist: the figures are then ``None``). ``required`` is a
+    ``values_list(pk, position)`` queryset of the course's required tasks,
+    each once, the position numbering them in course order. Returns the
+    figures (``tasks_total``, ``tasks_completed``, ``tasks_in_progress``,
+    ``time_spent``, ``last_activity_at``, ``next_task_id``, and the
+    enrollment's ``status``, ``enrolled_at`` and ``completed_at``, ``None``
+    without one) and every attempt as ``(quiz_id, attempt_number, status,
+    percentage)``. One statement.
+
+    Why SQL: built with the ORM, the same figures are nine subqueries on the
+    course row whose building and compiling cost about four times what the
+    database spends running them (45 ms against 10 ms for a course of 45
+    required tasks at ``--scale default`` on PostgreSQL, measured on a busy
+    2-core machine), more than naive code spends on nine plain queries.
+    """
+    t = _Table(get_task_progress_model(), using)
+    e = _Table(get_enrollment_model(), using)
+    course_sql, params = t.subquery(course)
+    required_sql, required_params = t.subquery(required)
+    # The counts follow the tasks (a task moved to another course counts there);
+    # time and activity follow the rows' course column.
+    mine_sql, mine_params = t.rows(("task", "status"), {"user": user_id}, {})
+    rows_sql, rows_params = t.rows(
+        ("time_spent", "last_activity_at"), {"user": user_id, "course": course_id}, {}
+    )
+    enrollment_sql, enrollment_params = e.rows(
+        ("status", "enrolled_at", "completed_at"), {"user": user_id, "course": course_id}, {}
+    )
+    ctes = [
+        f"lp_course (id) AS ({course_sql})",
+        f"lp_req (id, pos) AS ({required_sql})",
+        f"lp_mine (task_id, status) AS ({mine_sql})",
+        "lp_rows (task_id, status) AS"
+        " (SELECT task_id, status FROM lp_mine WHERE task_id IN (SELECT id FROM lp_req))",
+        f"lp_time (time_spent, last_activity_at) AS ({rows_sql})",
+        f"lp_enr (status, enrolled_at, completed_at) AS ({enrollment_sql})",
+    ]
+    params += required_params + mine_params + rows_params + enrollment_params
+    done, started = TaskStatus.COMPLETED.value, TaskStatus.IN_PROGRESS.value
+    counted = "SELECT COUNT(*) FROM lp_rows r JOIN lp_req q ON q.id = r.task_id WHERE r.status = %s"
+    selects = [
+        "SELECT 0, (SELECT COUNT(*) FROM lp_req),"
+        f" ({counted}), ({counted}),"
+        " (SELECT SUM(time_spent) FROM lp_time), (SELECT MAX(last_activity_at) FROM lp_time),"
+        " (SELECT q.id FROM lp_req q LEFT JOIN lp_rows r ON r.task_id = q.id"
+        "  WHERE r.task_id IS NULL OR r.status <> %s ORDER BY q.pos LIMIT 1),"
+        " (SELECT status FROM lp_enr), (SELECT enrolled_at FROM lp_enr),"
+        " (SELECT completed_at FROM lp_enr), (SELECT COUNT(*) FROM lp_course)"
+    ]
+    select_params = [done, started, done]  # after every CTE's, in the order of the text
+    if quiz_ids:
+        a = _Table(get_quiz_attempt_model(), using)
+        attempts_sql, attempts_params = a.rows(
+            ("quiz", "attempt_number", "status", "percentage"),
+            {"user": user_id},
+            {"quiz": quiz_ids},
+        )
+        quiz_of, percent_of = a.converter("quiz"), a.converter("percentage")
+        ctes.append(f"lp_att (quiz_id, num, status, percentage) AS ({attempts_sql})")
+        params += attempts_params
+        selects.append(
+            "SELECT 1, quiz_id, num, NULL, percentage, NULL, NULL, status, NULL, NULL, NULL"
+            " FROM lp_att"
+        )
+    sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)}"
+    params += select_params
+    task_of, last_of = t.converter("task"), t.converter("last_activity_at")
+    enrolled_of, completed_of = e.converter("enrolled_at"), e.converter("completed_at")
+    figures: dict[str, Any] | None = None
+    attempts = []
+    for kind, a1, a2, a3, a4, a5, a6, a7, a8, a9, exists in t.fetch(sql, params):
+        if kind == 0 and exists:
+            figures = {
+                "tasks_total": int(a1),
+                "tasks_completed": int(a2),
+                "tasks_in_progress": int(a3),
+                "time_spent": int(a4 or 0),
+                "last_activity_at": None if a5 is None else last_of(a5),
+                "next_task_id": None if a6 is None else task_of(a6),
+                "status": a7,
+                "enrolled_at": None if a8 is None else enrolled_of(a8),
+                "completed_at": None if a9 is None else completed_of(a9),
+            }
+        elif kind == 1:
+            attempts.append((quiz_of(a1), int(a2), a7, None if a4 is None else percent_of(a4)))
+    return figures, attempts

@@ -25,15 +25,14 @@ from django.db.models import (
     F,
     FilteredRelation,
     Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 
 from django_learning_progress import _expressions as ex
 from django_learning_progress import _sql
@@ -112,34 +111,44 @@ def course_figures(
     ``fields`` are names of :class:`CourseProgress` attributes: ``tasks_total``,
     ``tasks_completed``, ``tasks_in_progress``, ``percentage`` (not rounded),
     ``time_spent``, ``last_activity_at``, ``next_task_id``, ``status``,
-    ``enrolled_at``, ``completed_at``. Only those are computed. ``using``
-    names the database to read (the read router's by default).
+    ``enrolled_at``, ``completed_at``. ``using`` names the database to read
+    (the read router's by default).
     """
-    adapter = get_content_adapter()
-    wanted = set(fields)
-    if "percentage" in wanted:
-        wanted |= {"tasks_total", "tasks_completed"}
-    progress = ex.progress_annotations(
-        _pk(user), ex.Outer("pk"), next_task="next_task_id" in wanted
-    )
-    enrollment = get_enrollment_model()._default_manager.filter(
-        user=_pk(user), course=OuterRef("pk")
-    )
-    for name in wanted & {"status", "enrolled_at", "completed_at"}:
-        progress[name] = Subquery(enrollment.values(name)[:1])
-    courses = adapter.course_model._default_manager.db_manager(using)
-    wanted.discard("percentage")
-    # Annotated under names no field of the host's course model has.
-    alias = ex.free_names(adapter.course_model, wanted)
-    qs = courses.filter(pk=_pk(course)).annotate(**{alias[n]: progress[n] for n in wanted})
-    found = qs.values(*alias.values()).first()
-    if found is None:
-        course_model: Any = adapter.course_model
-        raise course_model.DoesNotExist(f"No course with pk {_pk(course)!r}.")
-    row = {name: found[alias[name]] for name in wanted}
+    figures, _attempts = _learner_course(user, course, (), using)
     if "percentage" in fields:
-        row["percentage"] = _percentage(row["tasks_completed"], row["tasks_total"])
-    return row
+        figures["percentage"] = _percentage(figures["tasks_completed"], figures["tasks_total"])
+    return {name: figures[name] for name in fields}
+
+
+def _learner_course(
+    user: Any, course: Any, quiz_ids: Iterable[Any], using: str | None
+) -> tuple[dict[str, Any], list[tuple[Any, int, str, Any]]]:
+    """The figures of :func:`_sql.learner_course`; ``DoesNotExist`` for a missing course."""
+    adapter = get_content_adapter()
+    course_id = _pk(course)
+    task_model: Any = adapter.task_model
+    position = ex.free_names(task_model, ["position"])["position"]
+    required = adapter.required_tasks(course_id).order_by().values("pk")
+    numbered = (
+        task_model._default_manager.db_manager(using)
+        .filter(pk__in=required)
+        .annotate(**{position: Window(RowNumber(), order_by=ex.order_of(task_model))})
+        .order_by()
+        .values_list("pk", position)
+    )
+    course_model: Any = adapter.course_model
+    course_row = (
+        course_model._default_manager.db_manager(using)
+        .filter(pk=course_id)
+        .order_by()
+        .values_list("pk")
+    )
+    figures, attempts = _sql.learner_course(
+        _pk(user), course_id, course_row, numbered, list(quiz_ids), using
+    )
+    if figures is None:
+        raise course_model.DoesNotExist(f"No course with pk {course_id!r}.")
+    return figures, attempts
 
 
 def calculate_progress_percentage(user: Any, course: Any) -> float:
@@ -210,20 +219,24 @@ def quiz_outcomes(
         else:
             grade = getattr(quiz, alias[f"grade_{method}"])
             grade = None if grade is None else Decimal(grade).quantize(PERCENT, ROUND_HALF_UP)
-        pass_mark = adapter.pass_mark(quiz)
-        allowed = adapter.max_attempts(quiz)
-        outcomes.append(
-            QuizOutcome(
-                quiz=quiz,
-                grade=grade,
-                passed=grade is not None and (pass_mark is None or grade >= pass_mark),
-                submitted=getattr(quiz, alias["attempts_submitted"]) > 0,
-                exhausted=allowed is not None
-                and getattr(quiz, alias["attempts_closed"]) >= allowed,
-                rule=adapter.quiz_completion_rule(quiz),
-            )
-        )
+        submitted = getattr(quiz, alias["attempts_submitted"])
+        outcomes.append(_outcome(quiz, grade, submitted, getattr(quiz, alias["attempts_closed"])))
     return outcomes
+
+
+def _outcome(quiz: Any, grade: Decimal | None, submitted: int, closed: int) -> QuizOutcome:
+    """The :class:`QuizOutcome` of a grade and the numbers of submitted and closed attempts."""
+    adapter = get_content_adapter()
+    pass_mark = adapter.pass_mark(quiz)
+    allowed = adapter.max_attempts(quiz)
+    return QuizOutcome(
+        quiz=quiz,
+        grade=grade,
+        passed=grade is not None and (pass_mark is None or grade >= pass_mark),
+        submitted=submitted > 0,
+        exhausted=allowed is not None and closed >= allowed,
+        rule=adapter.quiz_completion_rule(quiz),
+    )
 
 
 def quiz_results(user: Any, quizzes: QuerySet[Any]) -> list[tuple[Any, Decimal | None, bool]]:
@@ -324,24 +337,45 @@ def _grades(
 def get_course_progress(user: Any, course: Any) -> CourseProgress:
     """Everything about ``user``'s progress in ``course``, in two queries.
 
-    Tasks, time and enrollment come from one query on the course row; quiz
-    grades from one query on the course's quizzes.
+    The course's quizzes (and required quizzes) come first; then one
+    statement reads the task figures, the enrollment and the learner's
+    attempts at those quizzes.
     """
-    row = course_figures(
-        user,
-        course,
-        "tasks_total",
-        "tasks_completed",
-        "tasks_in_progress",
-        "percentage",
-        "time_spent",
-        "last_activity_at",
-        "next_task_id",
-        "status",
-        "enrolled_at",
-        "completed_at",
+    adapter = get_content_adapter()
+    quiz_model: Any = adapter.quiz_model
+    of_course = adapter.course_quizzes(_pk(course)).order_by().values("pk")
+    required_quizzes = adapter.required_quizzes(_pk(course)).order_by().values("pk")
+    flag = ex.free_names(quiz_model, ["of_course", "required"])
+    quizzes = list(
+        quiz_model._default_manager.filter(Q(pk__in=of_course) | Q(pk__in=required_quizzes))
+        .annotate(
+            **{
+                # 1 or 0: MariaDB has no boolean to cast a constant CASE result to.
+                flag["of_course"]: Case(When(pk__in=of_course, then=Value(1)), default=Value(0)),
+                flag["required"]: Case(
+                    When(pk__in=required_quizzes, then=Value(1)), default=Value(0)
+                ),
+            }
+        )
+        .order_by("pk")
     )
-    in_course, required = _course_quiz_outcomes(user, _pk(course))
+    row, attempts = _learner_course(user, course, [quiz.pk for quiz in quizzes], None)
+    by_quiz: dict[Any, list[tuple[int, str, Any]]] = {}
+    for quiz_id, number, status, percentage in attempts:
+        by_quiz.setdefault(quiz_id, []).append((number, status, percentage))
+    outcomes = []
+    for quiz in quizzes:
+        mine = by_quiz.get(quiz.pk, [])
+        completed = [(n, p) for n, st, p in mine if st == AttemptStatus.COMPLETED]
+        grade = grade_over_attempts(adapter.grade_method(quiz), completed)
+        submitted = sum(
+            st in (AttemptStatus.SUBMITTED, AttemptStatus.COMPLETED) for _n, st, _p in mine
+        )
+        closed = sum(st != AttemptStatus.IN_PROGRESS for _n, st, _p in mine)
+        outcomes.append(_outcome(quiz, grade, submitted, closed))
+    in_course = [o for o in outcomes if getattr(o.quiz, flag["of_course"])]
+    required = [o for o in outcomes if getattr(o.quiz, flag["required"])]
+    row["percentage"] = _percentage(row["tasks_completed"], row["tasks_total"])
     return CourseProgress(
         course_id=_pk(course),
         status=row["status"],
@@ -358,27 +392,6 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
         next_task_id=row["next_task_id"],
         quizzes_required=len(required),
         quizzes_met=sum(1 for outcome in required if outcome.met),
-    )
-
-
-def _course_quiz_outcomes(user: Any, course_id: Any) -> tuple[list[QuizOutcome], list[QuizOutcome]]:
-    """The outcomes of the course's quizzes and of its required quizzes, in one query."""
-    adapter = get_content_adapter()
-    model: Any = adapter.quiz_model
-    of_course = adapter.course_quizzes(course_id).order_by().values("pk")
-    required = adapter.required_quizzes(course_id).order_by().values("pk")
-    flag = ex.free_names(model, ["of_course", "required"])
-    quizzes = model._default_manager.filter(Q(pk__in=of_course) | Q(pk__in=required)).annotate(
-        **{
-            # 1 or 0: MariaDB has no boolean to cast a constant CASE result to.
-            flag["of_course"]: Case(When(pk__in=of_course, then=Value(1)), default=Value(0)),
-            flag["required"]: Case(When(pk__in=required, then=Value(1)), default=Value(0)),
-        }
-    )
-    outcomes = quiz_outcomes(user, quizzes.order_by("pk"))
-    return (
-        [o for o in outcomes if getattr(o.quiz, flag["of_course"])],
-        [o for o in outcomes if getattr(o.quiz, flag["required"])],
     )
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.testapp.models import Course, Lesson, Module, Question, Quiz
+if TYPE_CHECKING:
+    # Imported where used, so that settings without tests.testapp
+    # (tests/settings_lmshost.py) can load this file.
+    from tests.testapp.models import Course, Lesson, Module, Question, Quiz
 
 
 @dataclass
@@ -30,6 +33,8 @@ def build_course(
     **quiz_options: Any,
 ) -> CourseTree:
     """A course with modules, lessons, one quiz and its questions."""
+    from tests.testapp.models import Course, Lesson, Module, Question, Quiz
+
     course = Course.objects.create(title=title)
     tree = CourseTree(course=course)
     for m in range(modules):

@@ -25,6 +25,7 @@ from tests.conftest import build_course
 
 pytestmark = pytest.mark.django_db
 
+
 def deep(levels: int) -> Any:
     value: Any = 0
     for _ in range(levels):

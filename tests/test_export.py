@@ -23,7 +23,11 @@ from django.utils import timezone
 from django_learning_progress import helpers, services
 from django_learning_progress.choices import AttemptStatus
 from django_learning_progress.management.commands import export_progress
-from django_learning_progress.models import get_quiz_attempt_model, get_quiz_response_model
+from django_learning_progress.models import (
+    get_quiz_attempt_model,
+    get_quiz_response_model,
+    get_task_progress_model,
+)
 from tests.conftest import CourseTree, build_course
 from tests.testapp.models import Question, Quiz
 
@@ -41,6 +45,21 @@ COLUMNS = {
         "tasks_completed",
         "tasks_total",
         "time_spent",
+        "last_activity_at",
+        "course_id",
+        "dropped_at",
+        "settings",
+    ],
+    "tasks": [
+        "task_progress_id",
+        "user_id",
+        "username",
+        "task_id",
+        "course_id",
+        "status",
+        "time_spent",
+        "started_at",
+        "completed_at",
         "last_activity_at",
     ],
     "attempts": [
@@ -73,6 +92,8 @@ COLUMNS = {
         "time_spent",
         "answered_at",
         "graded_at",
+        "attempt_number",
+        "graded_by",
     ],
 }
 TRICKY_ANSWER = 'wrong, "quoted"\nsecond line, é ✓'
@@ -152,8 +173,28 @@ def expected(what: str, course: Any) -> list[dict[str, Any]]:
                 "tasks_total": e.tasks_total,
                 "time_spent": e.time_spent,
                 "last_activity_at": e.last_activity_at,
+                "course_id": e.course_id,
+                "dropped_at": e.dropped_at,
+                "settings": e.settings,
             }
             for e in helpers.course_roster(course)
+        ]
+    if what == "tasks":
+        rows = get_task_progress_model()._default_manager.filter(course=course)
+        return [
+            {
+                "task_progress_id": p.pk,
+                "user_id": p.user_id,
+                "username": p.user.get_username(),
+                "task_id": p.task_id,
+                "course_id": p.course_id,
+                "status": p.status,
+                "time_spent": p.time_spent,
+                "started_at": p.started_at,
+                "completed_at": p.completed_at,
+                "last_activity_at": p.last_activity_at,
+            }
+            for p in rows.select_related("user").order_by("pk")
         ]
     if what == "attempts":
         attempts = (
@@ -194,8 +235,10 @@ def expected(what: str, course: Any) -> list[dict[str, Any]]:
             "time_spent": r.time_spent,
             "answered_at": r.answered_at,
             "graded_at": r.graded_at,
+            "attempt_number": r.attempt.attempt_number,
+            "graded_by": r.graded_by.get_username() if r.graded_by else None,
         }
-        for r in responses.select_related("attempt__user").order_by("pk")
+        for r in responses.select_related("attempt__user", "graded_by").order_by("pk")
     ]
 
 
@@ -210,7 +253,7 @@ def as_json(value: Any) -> Any:
 def as_csv(column: str, value: Any) -> str:
     if value is None:
         return ""
-    if column == "response":
+    if column in ("response", "settings"):
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -231,7 +274,7 @@ def read_jsonl(text: str) -> list[dict[str, Any]]:
 # -- content ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("what", ["progress", "attempts", "responses"])
+@pytest.mark.parametrize("what", ["progress", "tasks", "attempts", "responses"])
 def test_csv(data: Data, what: str) -> None:
     out, err = run(data.course_id, what=what)
     header, rows = read_csv(out)
@@ -241,7 +284,7 @@ def test_csv(data: Data, what: str) -> None:
     assert err == ""
 
 
-@pytest.mark.parametrize("what", ["progress", "attempts", "responses"])
+@pytest.mark.parametrize("what", ["progress", "tasks", "attempts", "responses"])
 def test_jsonl(data: Data, what: str) -> None:
     out, err = run(data.course_id, what=what, format="jsonl")
     rows = read_jsonl(out)
@@ -532,7 +575,7 @@ def test_no_bar_when_stdout_is_piped_from_a_terminal(
 # -- scale ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("what", ["progress", "attempts", "responses"])
+@pytest.mark.parametrize("what", ["progress", "tasks", "attempts", "responses"])
 def test_query_count_does_not_grow_with_rows(make_user: Any, what: str) -> None:
     tree = build_course(modules=1, lessons_per_module=2, questions=2)
 

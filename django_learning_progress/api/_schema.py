@@ -14,7 +14,9 @@ from typing import Any
 from rest_framework.permissions import AllowAny
 from rest_framework.schemas.inspectors import DefaultSchema
 
-_ROLE = re.compile(r":(?:[\w-]+:)?[\w-]+:`(?P<tilde>~?)(?P<target>[^`<]*?)\s*(?:<(?P<link>[^`>]*)>)?`")
+_ROLE = re.compile(
+    r":(?:[\w-]+:)?[\w-]+:`(?P<tilde>~?)(?P<target>[^`<]*?)\s*(?:<(?P<link>[^`>]*)>)?`"
+)
 _LITERAL = re.compile(r"``(?P<text>.+?)``", re.DOTALL)
 
 
@@ -159,10 +161,16 @@ else:
         def get_description(self) -> str:  # type: ignore[override]
             return plain_text(super().get_description() or "")
 
-        def _map_serializer(self, serializer: Any, direction: Any, bypass_extensions: bool = False) -> Any:
-            return _plain_descriptions(super()._map_serializer(serializer, direction, bypass_extensions))
+        def _map_serializer(
+            self, serializer: Any, direction: Any, bypass_extensions: bool = False
+        ) -> Any:
+            return _plain_descriptions(
+                super()._map_serializer(serializer, direction, bypass_extensions)
+            )
 
-        def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> Any:
+        def _map_serializer_field(
+            self, field: Any, direction: Any, bypass_extensions: bool = False
+        ) -> Any:
             schema = super()._map_serializer_field(field, direction, bypass_extensions)
             maximum = getattr(field, "schema_maximum", None)
             if callable(maximum) and "type" in schema:

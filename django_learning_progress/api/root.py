@@ -7,8 +7,8 @@ from typing import Any
 from urllib.parse import quote
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.urls import NoReverseMatch, URLPattern, URLResolver
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response

@@ -51,5 +51,7 @@ if is_configured():  # otherwise `manage.py check` reports the settings to fix
     urlpatterns += format_suffix_patterns([re_path(r"^$", root, name="api-root")])
     # Any other path under the API's resources, ending in a slash (so that
     # APPEND_SLASH still redirects the others), answers a JSON 404.
-    resources = "|".join(re.escape(prefix) for prefix in ("courses", "quizzes", "me", *list_keys.values()))
+    resources = "|".join(
+        re.escape(prefix) for prefix in ("courses", "quizzes", "me", *list_keys.values())
+    )
     urlpatterns.append(re_path(rf"^(?:{resources})/(?:.*/)?$", not_found))

@@ -176,8 +176,23 @@ class TaskProgressViewSet(
     filterset_class = filters.TaskProgressFilter
     ordering_fields = ["id", "status", "time_spent", "last_activity_at", "started_at"]
 
+    #: Actions that write one row found by its key (``time`` is a heartbeat: kept lean).
+    write_actions = ("time", "complete")
+
     def model(self) -> Any:
         return get_task_progress_model()
+
+    def get_queryset(self) -> Any:
+        qs = super().get_queryset()
+        # The services take the task instance: read it with the row, not in a query of its own.
+        return qs.select_related("task") if self.action in self.write_actions else qs
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        # The list's filters do not apply to a write by key, and building the
+        # FilterSet (a form per request) is most of the Python time of a heartbeat.
+        if self.action in self.write_actions:
+            return queryset
+        return super().filter_queryset(queryset)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)

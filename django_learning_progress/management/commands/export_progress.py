@@ -1,4 +1,4 @@
-"""``export_progress``: stream one course's progress, attempts or responses as CSV or JSON Lines.
+"""``export_progress``: stream one course's progress, tasks, attempts or responses as CSV or JSON Lines.
 
 Rows are written as they are read, in chunks, so memory stays flat in the
 number of rows, on every supported database (see :func:`reading_method`).
@@ -31,15 +31,17 @@ from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
     get_quiz_response_model,
+    get_task_progress_model,
 )
 
-WHAT = ("progress", "attempts", "responses")
+WHAT = ("progress", "tasks", "attempts", "responses")
 FORMATS = ("csv", "jsonl")
 DEFAULT_CHUNK_SIZE = 2000
 
 #: How each export names its rows in the summary line (singular, plural).
 NOUNS = {
     "progress": ("enrollment", "enrollments"),
+    "tasks": ("task progress row", "task progress rows"),
     "attempts": ("attempt", "attempts"),
     "responses": ("response", "responses"),
 }
@@ -88,13 +90,40 @@ def progress_export(course_pk: Any) -> Export:
         "tasks_total": "tasks_total",
         "time_spent": "time_spent",
         "last_activity_at": "last_activity_at",
+        # Added for import_progress (a round trip needs them); hosts read by name.
+        "course_id": "course_id",
+        "dropped_at": "dropped_at",
+        "settings": "settings",
     }
     roster = helpers.course_roster(course_pk).order_by("pk")
     return Export(
         columns=tuple(lookups),
         rows=roster.values_list(*lookups.values()),
         total=get_enrollment_model()._default_manager.filter(course=course_pk),
+        json_columns=frozenset({"settings"}),
         converters={"percentage": _round_percentage},
+    )
+
+
+def tasks_export(course_pk: Any) -> Export:
+    """One row per task progress row in the course."""
+    lookups = {
+        "task_progress_id": "pk",
+        "user_id": "user_id",
+        "username": _username_lookup("user"),
+        "task_id": "task_id",
+        "course_id": "course_id",
+        "status": "status",
+        "time_spent": "time_spent",
+        "started_at": "started_at",
+        "completed_at": "completed_at",
+        "last_activity_at": "last_activity_at",
+    }
+    rows = get_task_progress_model()._default_manager.filter(course=course_pk)
+    return Export(
+        columns=tuple(lookups),
+        rows=rows.order_by("pk").values_list(*lookups.values()),
+        total=rows,
     )
 
 
@@ -140,6 +169,9 @@ def responses_export(course_pk: Any) -> Export:
         "time_spent": "time_spent",
         "answered_at": "answered_at",
         "graded_at": "graded_at",
+        # Added for import_progress: the attempt by its natural key, and the grader.
+        "attempt_number": "attempt__attempt_number",
+        "graded_by": _username_lookup("graded_by"),
     }
     responses = get_quiz_response_model()._default_manager.filter(attempt__course=course_pk)
     return Export(
@@ -152,6 +184,7 @@ def responses_export(course_pk: Any) -> Export:
 
 EXPORTS: dict[str, Callable[[Any], Export]] = {
     "progress": progress_export,
+    "tasks": tasks_export,
     "attempts": attempts_export,
     "responses": responses_export,
 }
@@ -452,7 +485,7 @@ class ProgressBar:
 
 class Command(BaseCommand):
     help = (
-        "Export one course's learner progress, quiz attempts or quiz responses as CSV "
+        "Export one course's learner progress, task progress, quiz attempts or quiz responses as CSV "
         "or JSON Lines, to a file or stdout. Rows are streamed in chunks."
     )
 
@@ -462,7 +495,8 @@ class Command(BaseCommand):
             "--what",
             required=True,
             choices=WHAT,
-            help="progress: one row per enrollment; attempts: one per quiz attempt; "
+            help="progress: one row per enrollment; tasks: one per task progress row; "
+            "attempts: one per quiz attempt; "
             "responses: one per answered question.",
         )
         parser.add_argument(
