@@ -8,6 +8,8 @@ the same ``LEARNING_PROGRESS`` configuration as ``tests/settings.py``.
 ``LP_BENCH_DB`` is ``sqlite``, ``postgres`` or ``mariadb`` and ``LP_BENCH_NAME``
 names the database (a file path for SQLite). The servers are reached with the
 same variables as the test suite (``PGHOST``, ``PGUSER``, ``MYSQL_HOST``, ...).
+``LP_BENCH_CONN_MAX_AGE`` keeps connections open between requests (seconds;
+``bench/heartbeat.py`` sets it for its server, as a production host would).
 """
 
 import os
@@ -54,6 +56,7 @@ elif DB == "sqlite":
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": NAME}}
 else:
     raise RuntimeError(f"Unknown LP_BENCH_DB {DB!r}")
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("LP_BENCH_CONN_MAX_AGE", "0"))
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -77,7 +80,14 @@ TEMPLATES = [
         "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
     }
 ]
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # as the tests: cheap auth
+REST_FRAMEWORK = {
+    # DRF's defaults, spelled out: the load test's clients send HTTP Basic auth.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+}
 
 AUTH_USER_MODEL = "testapp.User"
 LEARNING_PROGRESS_COURSE_MODEL = "testapp.Course"

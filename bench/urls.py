@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/progress/", include("django_learning_progress.api.urls")),
     path("naive/courses/<str:course_id>/progress/", naive.NaiveRosterView.as_view()),
     path("naive/me/progress/", naive.NaiveMyProgressView.as_view()),
+    path("naive/task-progress/<int:task_id>/time/", naive.NaiveTimeSpentView.as_view()),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -274,6 +274,21 @@ class ContentAdapter:
         if isinstance(value, timedelta):
             return value
         return timedelta(minutes=float(value))
+
+    def quiz_opens_at(self, quiz: Any) -> datetime | None:
+        """When attempts at ``quiz`` may start; ``None``: open from the start.
+
+        Default: the quiz's ``opens_at`` attribute when present and not empty.
+        """
+        return getattr(quiz, "opens_at", None) or None
+
+    def quiz_closes_at(self, quiz: Any) -> datetime | None:
+        """When ``quiz`` closes: no attempt starts from then on, and an open
+        attempt's deadline is at most this. ``None``: never closes.
+
+        Default: the quiz's ``closes_at`` attribute when present and not empty.
+        """
+        return getattr(quiz, "closes_at", None) or None
 
     def grade_method(self, quiz: Any) -> str:
         """How the grade of ``quiz`` is taken over a learner's completed attempts.

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -33,10 +33,12 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
 
 from django_learning_progress import _expressions as ex
 from django_learning_progress import _sql
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
+from django_learning_progress.conf import app_settings
 from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
     get_enrollment_model,
@@ -408,6 +410,127 @@ def get_progress_stats(user: Any, course: Any) -> dict[str, Any]:
         "not_started": row["tasks_total"] - row["tasks_completed"] - row["tasks_in_progress"],
         "completion_percentage": round_percentage(row["percentage"]),
     }
+
+
+def attempt_deadline(quiz: Any, started_at: datetime) -> datetime | None:
+    """The deadline of an attempt at ``quiz`` started at ``started_at``.
+
+    The earlier of the start plus the quiz's time limit and the quiz's close
+    time (``adapter.quiz_closes_at()``), as Moodle does; ``None`` without either.
+    """
+    adapter = get_content_adapter()
+    limit, closes = adapter.time_limit(quiz), adapter.quiz_closes_at(quiz)
+    ends = [t for t in (started_at + limit if limit else None, closes) if t is not None]
+    return min(ends) if ends else None
+
+
+#: Why a learner cannot start an attempt now (:attr:`QuizStatus.reason`).
+QUIZ_STATUS_REASONS = (
+    "not_enrolled",
+    "attempt_open",
+    "quiz_not_open",
+    "quiz_closed",
+    "max_attempts",
+)
+
+
+@dataclass(frozen=True)
+class QuizStatus:
+    """Where one learner stands with one quiz, for a quiz page (see :func:`quiz_status`)."""
+
+    quiz_id: Any
+    #: Attempts started so far, abandoned ones included (they count).
+    attempts_used: int
+    #: Attempts allowed (``adapter.max_attempts()``); ``None``: unlimited.
+    attempts_allowed: int | None
+    #: How long an attempt may last (``adapter.time_limit()``); ``None``: no limit.
+    time_limit: timedelta | None
+    opens_at: datetime | None
+    closes_at: datetime | None
+    #: The attempt in progress (and not past its deadline), if any.
+    open_attempt_id: Any
+    #: That attempt's deadline.
+    deadline_at: datetime | None
+    #: The grade by the quiz's grade method; ``None`` without a completed attempt.
+    grade: Decimal | None
+    passed: bool
+    #: Whether starting an attempt now would create one.
+    can_start: bool
+    #: When ``can_start`` is false, one of :data:`QUIZ_STATUS_REASONS`.
+    reason: str | None
+
+
+def quiz_status(user: Any, quiz: Any) -> QuizStatus:
+    """What a quiz page shows ``user`` about ``quiz``: attempts used and allowed,
+    time limit, window, open attempt, grade, and whether they can start now.
+
+    Two queries (the enrollment, then the learner's attempts), one more when
+    ``quiz`` is a primary key, and one to follow a multi-step course lookup of
+    the quiz. ``reason`` is the first that applies of ``"not_enrolled"`` (and
+    ``AUTO_ENROLL`` off), ``"attempt_open"`` (resume it: starting returns it),
+    ``"quiz_not_open"``, ``"quiz_closed"`` and ``"max_attempts"``.
+    """
+    adapter = get_content_adapter()
+    if not isinstance(quiz, adapter.quiz_model):
+        quiz = adapter.quiz_model._default_manager.get(pk=quiz)
+    course_id = adapter.get_quiz_course_id(quiz)
+    enrolled = (
+        get_enrollment_model()
+        ._default_manager.filter(
+            user=_pk(user),
+            course=course_id,
+            status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED],
+        )
+        .exists()
+    )
+    attempts = list(
+        get_quiz_attempt_model()
+        ._default_manager.filter(user=_pk(user), quiz=quiz.pk)
+        .values_list("pk", "attempt_number", "status", "percentage", "deadline_at")
+    )
+    now = timezone.now()
+    grace = timedelta(seconds=app_settings.DEADLINE_GRACE_SECONDS)
+    open_attempt = next(
+        (
+            (pk, deadline)
+            for pk, _n, status, _p, deadline in attempts
+            if status == AttemptStatus.IN_PROGRESS and (deadline is None or now <= deadline + grace)
+        ),
+        (None, None),
+    )
+    used = max((number for _pk_, number, *_rest in attempts), default=0)
+    completed = [
+        (n, p)
+        for _pk_, n, status, p, _d in attempts
+        if status == AttemptStatus.COMPLETED and p is not None
+    ]
+
+    grade = grade_over_attempts(adapter.grade_method(quiz), completed)
+    pass_mark = adapter.pass_mark(quiz)
+    allowed = adapter.max_attempts(quiz)
+    opens, closes = adapter.quiz_opens_at(quiz), adapter.quiz_closes_at(quiz)
+    reasons = [
+        ("not_enrolled", not enrolled and not app_settings.AUTO_ENROLL),
+        ("attempt_open", open_attempt[0] is not None),
+        ("quiz_not_open", opens is not None and now < opens),
+        ("quiz_closed", closes is not None and now >= closes),
+        ("max_attempts", allowed is not None and used >= allowed),
+    ]
+    reason = next((code for code, applies in reasons if applies), None)
+    return QuizStatus(
+        quiz_id=quiz.pk,
+        attempts_used=used,
+        attempts_allowed=allowed,
+        time_limit=adapter.time_limit(quiz),
+        opens_at=opens,
+        closes_at=closes,
+        open_attempt_id=open_attempt[0],
+        deadline_at=open_attempt[1],
+        grade=grade,
+        passed=grade is not None and (pass_mark is None or grade >= pass_mark),
+        can_start=reason is None,
+        reason=reason,
+    )
 
 
 def get_latest_quiz_attempt(user: Any, quiz: Any = None) -> Any:

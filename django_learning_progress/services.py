@@ -31,7 +31,7 @@ from django.db.models import Exists, F, Max, Model, OuterRef, Sum
 from django.dispatch import Signal
 from django.utils import timezone
 
-from django_learning_progress import helpers, signals
+from django_learning_progress import _sql, helpers, signals
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.conf import app_settings
 from django_learning_progress.content import get_content_adapter, to_points
@@ -41,7 +41,7 @@ from django_learning_progress.models import (
     get_quiz_response_model,
     get_task_progress_model,
 )
-from django_learning_progress.validation import check_json, field_error
+from django_learning_progress.validation import check_json, field_error, first_code
 
 logger = logging.getLogger("django_learning_progress.signals")
 services_logger = logging.getLogger("django_learning_progress.services")
@@ -357,9 +357,11 @@ def add_time_spent(user: Any, task: Any, seconds: int) -> Any:
 
     The increment happens in the database (``time_spent = time_spent + n``),
     so concurrent calls never lose time. On a started task of an enrolled
-    learner it is one guarded ``UPDATE`` and one ``SELECT``. ``seconds`` must be a whole number
-    from 0 to ``LEARNING_PROGRESS["MAX_TIME_PER_CALL"]``. Starts the task if
-    it was not started.
+    learner (every heartbeat after the first) it is one guarded ``UPDATE``
+    that returns the row (PostgreSQL, SQLite; on MariaDB a ``SELECT``
+    follows). ``seconds`` must be a whole number from 0 to
+    ``LEARNING_PROGRESS["MAX_TIME_PER_CALL"]``. Starts the task if it was not
+    started.
     """
     seconds = _seconds(seconds, "seconds")
     _require_user(user)
@@ -367,16 +369,23 @@ def add_time_spent(user: Any, task: Any, seconds: int) -> Any:
     db = _db()
     objects = _objects(get_task_progress_model(), db)
     # The heartbeat of an open lesson, where the task is started and the learner
-    # enrolled: one UPDATE guarded by both (atomic on its own), then the row.
-    enrolled = _objects(get_enrollment_model(), db).filter(
-        user=user,
-        course=OuterRef("course"),
-        status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED],
-    )
-    started = objects.filter(user=user, task=task).exclude(status=TaskStatus.NOT_STARTED)
-    increment = {"time_spent": F("time_spent") + seconds, "last_activity_at": timezone.now()}
-    if started.filter(Exists(enrolled)).update(**increment):
-        return objects.get(user=user, task=task)
+    # enrolled: one UPDATE guarded by both (atomic on its own) that returns the row.
+    now = timezone.now()
+    progress = _sql.add_time(user.pk, task.pk, seconds, now, db)
+    if progress is NotImplemented:  # a default manager filters rows: the ORM's way
+        enrolled = _objects(get_enrollment_model(), db).filter(
+            user=user,
+            course=OuterRef("course"),
+            status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED],
+        )
+        started = objects.filter(user=user, task=task).exclude(status=TaskStatus.NOT_STARTED)
+        updated = started.filter(Exists(enrolled)).update(
+            time_spent=F("time_spent") + seconds, last_activity_at=now
+        )
+        progress = objects.get(user=user, task=task) if updated else None
+    if progress is not None:
+        return progress
+    increment = {"time_spent": F("time_spent") + seconds, "last_activity_at": now}
     with transaction.atomic(using=db):
         # The first call (or one without a usable enrollment): the full path.
         progress = _progress_row(user, task, db, lock=False)
@@ -505,23 +514,39 @@ def _abandon(attempt: Any, at: datetime, db: str) -> None:
     _apply_quiz_rule(attempt, db)
 
 
-def _apply_quiz_rule(attempt: Any, db: str, *, quiz: Any = None, regraded: bool = False) -> None:
+def _quiz_met(user: Any, quiz: Any, db: str) -> bool:
+    """Whether ``user`` meets ``quiz``'s completion rule (read on ``db``)."""
+    rows = get_content_adapter().quiz_model._base_manager.db_manager(db).filter(pk=quiz.pk)
+    (outcome,) = helpers.quiz_outcomes(user, rows, using=db)
+    return outcome.met
+
+
+def _apply_quiz_rule(
+    attempt: Any, db: str, *, quiz: Any = None, met_before: bool | None = None
+) -> None:
     """After ``attempt`` was submitted, graded or abandoned: its quiz's task, then the course.
 
     The task that the quiz completes (``adapter.get_quiz_task_id()``) is
-    completed when the quiz's completion rule is met, and reopened as
-    :func:`reset_task` does when a regrade undoes it. Course completion
-    follows (a regrade may reopen the course).
+    completed when the quiz's completion rule is met. For a regrade,
+    ``met_before`` says whether the rule was met before it: a regrade that
+    turns it unmet reopens the task as :func:`reset_task` does, and a
+    completed course that requires the quiz. Quiz and task are read with the
+    base manager, so that soft-deleted content never stops grading.
     """
     adapter = get_content_adapter()
-    quizzes = adapter.quiz_model._default_manager.db_manager(db)
-    quiz = quiz if quiz is not None else quizzes.get(pk=attempt.quiz_id)
+    if quiz is None:
+        quiz = adapter.quiz_model._base_manager.db_manager(db).get(pk=attempt.quiz_id)
     task_id = adapter.get_quiz_task_id(quiz, db)
     user = attempt.user
+    met_now: list[bool] = []
 
     def met() -> bool:
-        (outcome,) = helpers.quiz_outcomes(user, quizzes.filter(pk=quiz.pk), using=db)
-        return outcome.met
+        if not met_now:
+            met_now.append(_quiz_met(user, quiz, db))
+        return met_now[0]
+
+    def undone() -> bool:
+        return bool(met_before) and not met()
 
     if task_id is not None:
         objects = _objects(get_task_progress_model(), db)
@@ -529,7 +554,8 @@ def _apply_quiz_rule(attempt: Any, db: str, *, quiz: Any = None, regraded: bool 
         if progress is None or progress.status != TaskStatus.COMPLETED:
             if met():
                 if progress is None:
-                    task = adapter.task_model._default_manager.db_manager(db).get(pk=task_id)
+                    tasks = adapter.task_model._base_manager.db_manager(db)
+                    task = tasks.get(pk=task_id)
                     created, _new = objects.get_or_create(
                         user=user,
                         task=task,
@@ -537,14 +563,13 @@ def _apply_quiz_rule(attempt: Any, db: str, *, quiz: Any = None, regraded: bool 
                     )
                     progress = objects.select_for_update().get(pk=created.pk)
                 _complete(progress, user, db)
-        elif regraded and not met():
+        elif undone():
             _reset(progress, user, db, clear_time=False)  # reopens the course too
     # Course completion, when the course requires this quiz (no query when it
-    # requires none); a regrade that leaves the rule unmet reopens the course.
+    # requires none).
     required = adapter.required_quizzes(attempt.course_id).using(db).filter(pk=quiz.pk)
     if required.exists():
-        reopen = regraded and not met()
-        _update_course_completion(user, attempt.course_id, db, allow_reopen=reopen)
+        _update_course_completion(user, attempt.course_id, db, allow_reopen=undone())
 
 
 def _finish(attempt: Any, score: Decimal, db: str, *, also_save: tuple[str, ...] = ()) -> None:
@@ -553,7 +578,8 @@ def _finish(attempt: Any, score: Decimal, db: str, *, also_save: tuple[str, ...]
     ``also_save`` names fields the caller changed, saved in the same UPDATE.
     """
     adapter = get_content_adapter()
-    quiz = adapter.quiz_model._default_manager.db_manager(db).get(pk=attempt.quiz_id)
+    # The base manager: a quiz the host has since soft-deleted is graded all the same.
+    quiz = adapter.quiz_model._base_manager.db_manager(db).get(pk=attempt.quiz_id)
     max_score = attempt.max_score or Decimal(0)
     percentage = (
         min(Decimal(100), score * 100 / max_score).quantize(PERCENT, ROUND_HALF_UP)
@@ -565,7 +591,10 @@ def _finish(attempt: Any, score: Decimal, db: str, *, also_save: tuple[str, ...]
     before = (attempt.status, attempt.score, attempt.percentage, attempt.passed)
     if before == (AttemptStatus.COMPLETED, score, percentage, passed):
         return  # a regrade that changes nothing
-    regraded = attempt.status == AttemptStatus.COMPLETED
+    # A regrade: was the quiz's rule met before it? (One query, on regrades only.)
+    met_before = (
+        _quiz_met(attempt.user, quiz, db) if attempt.status == AttemptStatus.COMPLETED else None
+    )
     attempt.score = score
     attempt.percentage = percentage
     attempt.passed = passed
@@ -575,7 +604,7 @@ def _finish(attempt: Any, score: Decimal, db: str, *, also_save: tuple[str, ...]
         update_fields=["score", "percentage", "passed", "status", "completed_at", *also_save]
     )
     _emit(signals.quiz_attempt_graded, attempt, db, attempt=attempt, user=attempt.user)
-    _apply_quiz_rule(attempt, db, quiz=quiz, regraded=regraded)
+    _apply_quiz_rule(attempt, db, quiz=quiz, met_before=met_before)
 
 
 def _submit(attempt: Any, db: str, at: datetime) -> None:
@@ -622,8 +651,10 @@ def start_attempt(user: Any, quiz: Any) -> Any:
     again returns it: starting is idempotent, so a reloaded quiz page never
     burns an attempt. Attempt numbers are 1, 2, ... without gaps, even under
     concurrent calls; past the quiz's ``max_attempts`` it raises
-    ``ValidationError(code="max_attempts")``. ``deadline_at`` comes from the
-    quiz's time limit. Sends ``quiz_attempt_started`` for a new attempt.
+    ``ValidationError(code="max_attempts")``, before the quiz opens
+    ``"quiz_not_open"`` and from its close time ``"quiz_closed"``.
+    ``deadline_at`` is :func:`~django_learning_progress.helpers.attempt_deadline`. Sends
+    ``quiz_attempt_started`` for a new attempt.
     """
     return get_or_start_attempt(user, quiz)[0]
 
@@ -657,21 +688,25 @@ def get_or_start_attempt(user: Any, quiz: Any) -> tuple[Any, bool]:
 
 def _new_attempt(user: Any, quiz: Any, course_id: Any, attempts: Any, db: str) -> Any:
     adapter = get_content_adapter()
+    now = timezone.now()
+    opens, closes = adapter.quiz_opens_at(quiz), adapter.quiz_closes_at(quiz)
+    if opens is not None and now < opens:
+        raise field_error("quiz", f"This quiz opens at {opens.isoformat()}.", "quiz_not_open")
+    if closes is not None and now >= closes:
+        raise field_error("quiz", f"This quiz closed at {closes.isoformat()}.", "quiz_closed")
     last = attempts.aggregate(n=Max("attempt_number"))["n"] or 0
     max_attempts = adapter.max_attempts(quiz)
     if max_attempts is not None and last >= max_attempts:
         raise field_error(
             "quiz", f"No attempts left: this quiz allows {max_attempts}.", "max_attempts"
         )
-    now = timezone.now()
-    limit = adapter.time_limit(quiz)
     attempt = attempts.model._default_manager.db_manager(db).create(
         user=user,
         quiz=quiz,
         course_id=course_id,
         attempt_number=last + 1,
         started_at=now,
-        deadline_at=now + limit if limit else None,
+        deadline_at=helpers.attempt_deadline(quiz, now),
     )
     _emit(signals.quiz_attempt_started, attempt, db, attempt=attempt, user=user)
     return attempt
@@ -729,7 +764,7 @@ def _record_answers(attempt: Any, answers: list[tuple[Any, Any, int]], db: str) 
         try:
             adapter.validate_response(own[question.pk], response)
         except ValidationError as exc:
-            raise field_error("response", " ".join(exc.messages), exc.code or "invalid") from None
+            raise field_error("response", " ".join(exc.messages), first_code(exc)) from None
     objects = _objects(get_quiz_response_model(), db)
     existing = {
         r.question_id: r

@@ -21,10 +21,18 @@ import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connections, models, router
 
 from django_learning_progress.conf import app_settings
 
-__all__ = ["check_json", "field_error", "find_json_problem"]
+__all__ = [
+    "check_json",
+    "field_error",
+    "find_json_problem",
+    "first_code",
+    "parse_integer",
+    "parse_pk",
+]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -34,6 +42,18 @@ def field_error(field: str, message: str, code: str) -> ValidationError:
     error = ValidationError({field: ValidationError(message, code=code)})
     error.code = code
     return error
+
+
+def first_code(error: ValidationError, default: str = "invalid") -> str:
+    """The code of the first of ``error``'s messages that has one, else ``default``.
+
+    Works for an error of one message, a list or a dict of them.
+    """
+    if hasattr(error, "error_dict"):
+        errors = [e for messages in error.error_dict.values() for e in messages]
+    else:
+        errors = error.error_list
+    return next((str(e.code) for e in errors if getattr(e, "code", None)), default)
 
 
 def find_json_problem(value: Any, *, max_depth: int, nul: bool = True) -> tuple[str, str] | None:
@@ -75,3 +95,46 @@ def check_json(field: str, value: Any) -> Any:
     if len(text.encode("utf-8")) > limit:
         raise field_error(field, f"Must be at most {limit} bytes as JSON.", "too_large")
     return value
+
+
+_DIGITS = re.compile(r"-?[0-9]{1,20}")
+
+
+def parse_integer(value: Any) -> int:
+    """``value`` as an ``int`` if it is a JSON integer or a string of ASCII digits; else ``ValueError``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return int(value)
+    raise ValueError("not a whole number")
+
+
+def _key_field(model: type[models.Model]) -> models.Field:
+    """The column that finally holds ``model``'s primary key (through multi-table parents)."""
+    field: Any = model._meta.pk
+    while field.is_relation:
+        field = field.target_field
+    return field
+
+
+def parse_pk(model: type[models.Model], value: Any) -> Any:
+    """``value`` as a primary key of ``model``; ``ValueError`` when it cannot be one.
+
+    For an integer primary key the value must pass :func:`parse_integer` and
+    fit the column on the database that reads ``model``; other keys (UUIDs,
+    strings) go through the field's own ``to_python``.
+    """
+    field = _key_field(model)
+    if isinstance(field, models.IntegerField):  # AutoField and BigAutoField included
+        number = parse_integer(value)
+        connection = connections[router.db_for_read(model)]
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValueError("out of range")
+        return number
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise ValueError("not a key")
+    try:
+        return field.to_python(value)
+    except Exception as exc:  # a ValidationError of the field's own parsing
+        raise ValueError(str(exc)) from None

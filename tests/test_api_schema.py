@@ -65,6 +65,7 @@ def test_openapi_schema_is_complete_and_valid() -> None:
         "/api/progress/me/progress/",
         "/api/progress/courses/{course_id}/analytics/",
         "/api/progress/quizzes/{quiz_id}/analytics/",
+        "/api/progress/quizzes/{quiz_id}/status/",
     ]:
         assert expected in paths, expected
     time_body = paths["/api/progress/task-progress/{id}/time/"]["post"]["requestBody"]
@@ -106,6 +107,7 @@ EXPECTED_CODES = {
     ("GET", "courses/{course_id}/progress/"): LIST,
     ("GET", "courses/{course_id}/analytics/"): OBJECT,
     ("GET", "quizzes/{quiz_id}/analytics/"): {"200", "400", "401", "403", "404"},
+    ("GET", "quizzes/{quiz_id}/status/"): {"200", "401", "403", "404"},
     ("GET", "me/progress/"): LIST,
 }
 
@@ -329,6 +331,7 @@ def test_the_root_view_links_every_endpoint() -> None:
     assert links["enrollments"] == base + "enrollments/"
     assert links["course-progress"] == base + "courses/{course_id}/progress/"
     assert links["quiz-analytics"] == base + "quizzes/{quiz_id}/analytics/"
+    assert links["quiz-status"] == base + "quizzes/{quiz_id}/status/"
     assert links["quiz-attempt-responses"] == base + "quiz-attempts/{id}/responses/"
     # every operation of the schema is behind one of the links
     templates = {re.sub(r"\{\w+\}", "{}", link.removeprefix(base)) for link in links.values()}

@@ -505,7 +505,9 @@ def test_query_count_does_not_grow_with_rows(
     with CaptureQueriesContext(connection) as queries:
         run(*files[small.course.pk])
     assert get_quiz_response_model()._default_manager.count() == 10
-    with django_assert_max_num_queries(len(queries)):
+    # A few more at most: SQLite splits a statement of more than 999 parameters
+    # (Django 5.2); a query per row would be 90 more.
+    with django_assert_max_num_queries(len(queries) + 4):
         run(*files[large.course.pk])
     assert get_quiz_response_model()._default_manager.count() == 110
 

@@ -470,3 +470,21 @@ def test_old_completions_coexist_and_copy_over(catalog: Catalog, make_user: Any)
     assert not helpers.is_course_completed(ada, catalog.course)
     take_quiz(ada, catalog.quiz, right=True)
     assert helpers.is_course_completed(ada, catalog.course)
+
+
+def test_attempts_at_a_soft_deleted_quiz_still_close(django_user_model: Any) -> None:
+    """The host removes a quiz while attempts are open: they can still be
+    abandoned and submitted (the services read content with the base manager)."""
+    from tests.lmshost.models import Course, QuizTask
+
+    learner = django_user_model.objects.create_user(username="ann")
+    course = Course.objects.create(title="C")
+    quiz = QuizTask.objects.create(course=course, title="Q", position=1)
+    services.enroll(learner, course)
+    first = services.start_attempt(learner, quiz)
+    quiz.soft_delete()
+    assert services.abandon_attempt(learner, first).status == "abandoned"
+    QuizTask.all_objects.filter(pk=quiz.pk).update(deleted_at=None)
+    second = services.start_attempt(learner, quiz)
+    quiz.soft_delete()
+    assert services.submit_attempt(learner, second).status == "completed"

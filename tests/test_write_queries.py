@@ -33,14 +33,20 @@ def world(make_user: Any) -> dict[str, Any]:
     return {"tree": tree, "learner": learner}
 
 
-def test_recording_time_on_a_started_task_is_one_update_and_one_select(
-    world: dict[str, Any],
-) -> None:
+def test_recording_time_on_a_started_task_is_one_update(world: dict[str, Any]) -> None:
     learner, lesson = world["learner"], world["tree"].lessons[0]
     services.start_task(learner, lesson)
     sql = statements(lambda: services.add_time_spent(learner, lesson, 30))
-    assert len(sql) == 2, sql
+    # UPDATE ... RETURNING; on MariaDB, which cannot return from an UPDATE, then a SELECT.
+    assert len(sql) == (2 if connection.vendor == "mysql" else 1), sql
     assert sql[0].startswith("UPDATE")
+    progress = services.add_time_spent(learner, lesson, 5)
+    assert (progress.time_spent, progress.status) == (35, "in_progress")
+    assert progress.last_activity_at is not None and progress.started_at is not None
+    fresh = type(progress).objects.get(pk=progress.pk)
+    assert [getattr(fresh, f.attname) for f in fresh._meta.concrete_fields] == [
+        getattr(progress, f.attname) for f in progress._meta.concrete_fields
+    ]
 
 
 def test_recording_time_checks_the_enrollment(world: dict[str, Any]) -> None:
@@ -58,7 +64,7 @@ def test_the_first_call_starts_the_task(world: dict[str, Any]) -> None:
     learner, lesson = world["learner"], world["tree"].lessons[0]
     progress = services.add_time_spent(learner, lesson, 30)
     assert (progress.status, progress.time_spent) == ("in_progress", 30)
-    assert len(statements(lambda: services.add_time_spent(learner, lesson, 5))) == 2
+    assert len(statements(lambda: services.add_time_spent(learner, lesson, 5))) <= 2
 
 
 def test_starting_and_completing_a_task_take_a_fixed_number_of_statements(

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django_filters.fields import ModelChoiceField
 
-from django_learning_progress.api.fields import parse_integer, parse_pk
+from django_learning_progress.api.fields import parse_pk
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
@@ -39,24 +39,29 @@ class _StrictModelChoiceField(ModelChoiceField):
         return super().to_python(value)
 
 
-class _StrictIntegerField(forms.IntegerField):
-    """Takes only ASCII digits (see :func:`~django_learning_progress.api.fields.parse_integer`)."""
+class _KeyField(forms.Field):
+    """A primary key of ``model`` by :func:`~django_learning_progress.validation.parse_pk`
+    (whole numbers within the column's range), not checked to exist."""
 
-    def to_python(self, value: Any) -> int | None:
+    def __init__(self, *args: Any, model: Any = None, **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value: Any) -> Any:
         if value in self.empty_values:
             return None
         try:
-            return parse_integer(value)
+            return parse_pk(self.model, value)
         except ValueError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+            raise ValidationError("Enter a whole number.", code="invalid") from None
 
 
 class _ModelChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = _StrictModelChoiceField
 
 
-class _IntegerFilter(django_filters.NumberFilter):
-    field_class = _StrictIntegerField
+class _KeyFilter(django_filters.Filter):
+    field_class = _KeyField
 
 
 class EnrollmentFilter(django_filters.FilterSet):
@@ -89,7 +94,7 @@ class QuizAttemptFilter(django_filters.FilterSet):
 
 
 class QuizResponseFilter(django_filters.FilterSet):
-    attempt = _IntegerFilter(field_name="attempt")
+    attempt = _KeyFilter(field_name="attempt", model=get_quiz_attempt_model())
     course = _ModelChoiceFilter(
         field_name="attempt__course", queryset=_all(get_content_adapter().course_model)
     )

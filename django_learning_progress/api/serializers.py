@@ -23,6 +23,7 @@ from django_learning_progress.api.fields import StrictIntegerField, StrictPrimar
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
 from django_learning_progress.conf import app_settings
 from django_learning_progress.content import get_content_adapter
+from django_learning_progress.helpers import QUIZ_STATUS_REASONS
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
@@ -414,3 +415,27 @@ class QuizAnalyticsSerializer(serializers.Serializer):
     cronbach_alpha = serializers.FloatField(allow_null=True)
     reliable = serializers.BooleanField()
     questions = ItemSerializer(many=True)
+
+
+class _DurationSeconds(serializers.IntegerField):
+    """A ``timedelta`` as whole seconds."""
+
+    def to_representation(self, value: Any) -> int:
+        return int(value.total_seconds())
+
+
+class QuizStatusSerializer(serializers.Serializer):
+    """:class:`~django_learning_progress.helpers.QuizStatus` as JSON."""
+
+    quiz = PrimaryKeyValue(source="quiz_id")
+    attempts_used = serializers.IntegerField()
+    attempts_allowed = serializers.IntegerField(allow_null=True)
+    time_limit = _DurationSeconds(allow_null=True, help_text="Seconds; null: no limit.")
+    opens_at = serializers.DateTimeField(allow_null=True)
+    closes_at = serializers.DateTimeField(allow_null=True)
+    open_attempt = PrimaryKeyValue(source="open_attempt_id", allow_null=True)
+    deadline_at = serializers.DateTimeField(allow_null=True)
+    grade = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    passed = serializers.BooleanField()
+    can_start = serializers.BooleanField()
+    reason = serializers.ChoiceField(choices=QUIZ_STATUS_REASONS, allow_null=True)

@@ -42,6 +42,11 @@ if is_configured():  # otherwise `manage.py check` reports the settings to fix
             views.QuizAnalyticsView.as_view(),
             name="quiz-analytics",
         ),
+        path(
+            "quizzes/<str:quiz_id>/status/",
+            views.QuizStatusView.as_view(),
+            name="quiz-status",
+        ),
         path("me/progress/", views.MyProgressView.as_view(), name="me-progress"),
         *router.urls,
     ]

@@ -490,6 +490,21 @@ class QuizAnalyticsView(CourseView):
         return Response(analytics.quiz_analytics(self.quiz, attempts=attempts))
 
 
+class QuizStatusView(GenericAPIView):
+    """The quiz as the learner sees it: attempts used and allowed, time limit,
+    window, open attempt, grade, and whether they can start one now."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.QuizStatusSerializer
+    schema = view_schema()
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        quiz = _get_or_none(get_content_adapter().quiz_model, kwargs["quiz_id"])
+        if quiz is None:
+            raise Http404
+        return Response(self.get_serializer(helpers.quiz_status(request.user, quiz)).data)
+
+
 class MyProgressView(mixins.ListModelMixin, PaginatedMixin, GenericAPIView):
     """The learner's courses with their progress."""
 

@@ -95,6 +95,8 @@ class Quiz(FigureNamedFields):
         Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="quizzes"
     )
     completion_rule = models.CharField(max_length=30, blank=True)
+    opens_at = models.DateTimeField(null=True, blank=True)
+    closes_at = models.DateTimeField(null=True, blank=True)
     title = models.CharField(max_length=200)
     max_attempts = models.PositiveIntegerField(null=True, blank=True)
     pass_mark = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)

@@ -34,7 +34,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from django_learning_progress import signals
+from django_learning_progress import signals, validation
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.content import get_content_adapter
 from django_learning_progress.management.commands.export_progress import FORMATS, ProgressBar
@@ -380,6 +380,11 @@ def parse_pk(model: type[models.Model], raw: Any, fmt: str) -> Any:
         isinstance(raw, int) or (isinstance(raw, str) and _INTEGER.match(raw.strip()))
     ):
         raise ValueError(f"not an id: {raw!r}")
+    if isinstance(value, int):
+        try:
+            validation.parse_pk(model, value)  # within the column's range
+        except ValueError:
+            raise ValueError(f"not an id: {raw!r} (out of range)") from None
     return value
 
 
@@ -834,12 +839,16 @@ class Writer:
         for record in records:
             record.values["attempt_id"] = ids[record.key[:3]]
 
-    def write(self, records: list[Record]) -> None:
+    def write(self, records: list[Record]) -> list[Record]:
+        """Write ``records``; return the ones put off (see :meth:`put_off`)."""
         if not records:
-            return
+            return []
         if self.kind == "responses":
             self.attach_attempts(records)
         existing = self.existing(records)
+        records, later = self.put_off(records, existing)
+        if not records:
+            return later
         names = list(records[0].values)
         fields = {name: model_field(self.model, name) for name in names}
         changed, created, events = [], [], []
@@ -881,6 +890,31 @@ class Writer:
             self.counts.created += len(created)
         if self.send_signals:
             self.collect_signals(events)
+        return later
+
+    def put_off(
+        self, records: list[Record], existing: dict[Any, Any]
+    ) -> tuple[list[Record], list[Record]]:
+        """``(now, later)``: a new attempt in progress waits while the database holds
+        another open attempt at the quiz, which the files close (validation made
+        sure), so that one open attempt per learner and quiz holds at every write."""
+        if self.kind != "attempts":
+            return records, []
+        open_now = {
+            (o.user_id, o.quiz_id)
+            for o in existing.values()
+            if o.status == AttemptStatus.IN_PROGRESS
+        }
+        now: list[Record] = []
+        later: list[Record] = []
+        for record in records:
+            waits = (
+                record.values.get("status") == AttemptStatus.IN_PROGRESS
+                and record.key not in existing
+                and record.key[:2] in open_now
+            )
+            (later if waits else now).append(record)
+        return now, later
 
     def collect_signals(self, events: list[tuple[Any, Any]]) -> None:
         """The signals the services send for these changes (``before`` is ``None`` when new)."""
@@ -1049,6 +1083,9 @@ class Command(BaseCommand):
                     bar.draw(0)
                 for kind in KINDS:
                     cleaner = Cleaner(kind, db)
+                    # New attempts in progress where the database has another open one
+                    # (that these files close) are written after every other attempt.
+                    open_attempts: list[Record] = []
                     for source in (s for s in sources if s.kind == kind):
                         with read_rows(source.path, source.fmt) as (_columns, rows):
                             for batch in batches(rows, batch_size):
@@ -1059,10 +1096,13 @@ class Command(BaseCommand):
                                         f"import ({again[0]}). Run the command again."
                                     )
                                 records = [r for r in records if (r.path, r.line) not in invalid]
-                                writers[kind].write(records)
+                                open_attempts += writers[kind].write(records)
                                 done += len(records)
                                 if show_bar:
                                     bar.draw(done)
+                    for chunk in batches(iter(open_attempts), batch_size):
+                        writers[kind].write(chunk)
+                        done += len(chunk)
                 pending = [event for kind in KINDS for event in writers[kind].pending]
                 if pending:
                     transaction.on_commit(lambda: send_pending(pending), using=db)
