@@ -15,6 +15,12 @@ from django.urls import reverse
 
 from django_learning_progress import analytics, helpers, services
 from django_learning_progress.admin import report_url
+from django_learning_progress.models import (
+    get_enrollment_model,
+    get_quiz_attempt_model,
+    get_quiz_response_model,
+    get_task_progress_model,
+)
 from tests.conftest import build_course
 
 pytestmark = pytest.mark.django_db
@@ -97,6 +103,12 @@ def test_admin(world: dict[str, Any], admin_client: Any) -> None:
     tree = world["tree"]
     page = admin_client.get(report_url(tree.course))
     assert page.status_code == 200
-    for name in ("courseenrollment", "taskprogress", "quizattempt", "quizresponse"):
-        listing = admin_client.get(reverse(f"admin:learning_progress_{name}_changelist"))
-        assert listing.status_code == 200, name
+    for loader in (
+        get_enrollment_model,
+        get_task_progress_model,
+        get_quiz_attempt_model,
+        get_quiz_response_model,
+    ):
+        opts = loader()._meta
+        listing = admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        assert listing.status_code == 200, opts.label

@@ -109,10 +109,12 @@ LEARNING_PROGRESS = {
 # -- Django REST framework ----------------------------------------------------------
 
 REST_FRAMEWORK = {
-    # Session for the browsable API, basic auth for scripts (curl -u alice:alice ...).
+    # Basic auth for scripts (curl -u alice:alice ...), session for the browsable
+    # API. Basic first, so that a refused or missing login answers 401 with a
+    # WWW-Authenticate challenge (with session first DRF answers 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "accounts.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
