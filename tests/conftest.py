@@ -83,3 +83,23 @@ def make_user(db: None) -> Any:
 @pytest.fixture
 def learner(make_user: Any) -> Any:
     return make_user(username="ada")
+
+
+def progress_tables() -> list[Any]:
+    """Every row of the four progress tables, to compare before and after a request."""
+    from django_learning_progress.models import (
+        get_enrollment_model,
+        get_quiz_attempt_model,
+        get_quiz_response_model,
+        get_task_progress_model,
+    )
+
+    return [
+        sorted(loader()._default_manager.values_list())
+        for loader in (
+            get_enrollment_model,
+            get_task_progress_model,
+            get_quiz_attempt_model,
+            get_quiz_response_model,
+        )
+    ]

@@ -15,13 +15,7 @@ from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from django_learning_progress import services
-from django_learning_progress.models import (
-    get_enrollment_model,
-    get_quiz_attempt_model,
-    get_quiz_response_model,
-    get_task_progress_model,
-)
-from tests.conftest import build_course
+from tests.conftest import build_course, progress_tables
 
 pytestmark = pytest.mark.django_db
 
@@ -102,18 +96,6 @@ class RawBody:
         return f"RawBody({self.text!r})"
 
 
-def snapshot() -> list[Any]:
-    return [
-        sorted(model.objects.values_list())
-        for model in (
-            get_enrollment_model(),
-            get_task_progress_model(),
-            get_quiz_attempt_model(),
-            get_quiz_response_model(),
-        )
-    ]
-
-
 @pytest.fixture
 def world(make_user: Any) -> dict[str, Any]:
     learner = make_user(username="fuzzer")
@@ -159,11 +141,11 @@ def test_malformed_bodies(world: dict[str, Any], body: Any, index: int) -> None:
     user, method, path = world["writes"][index]
     client = APIClient()
     client.force_authenticate(user)
-    before = snapshot()
+    before = progress_tables()
     # As text: json.dumps escapes lone surrogates and writes NaN and Infinity,
     # which a JSON renderer would refuse to send.
     text = body.text if isinstance(body, RawBody) else json.dumps(body)
     response = getattr(client, method)(path, text, content_type="application/json")
     assert response.status_code < 500, (path, body, response.content)
     if 400 <= response.status_code < 500:
-        assert snapshot() == before, (path, body, response.content)
+        assert progress_tables() == before, (path, body, response.content)

@@ -21,12 +21,11 @@ from rest_framework.test import APIClient
 from django_learning_progress import services
 from django_learning_progress.models import (
     get_enrollment_model,
-    get_quiz_attempt_model,
     get_quiz_response_model,
     get_task_progress_model,
 )
 from django_learning_progress.validation import check_json
-from tests.conftest import build_course
+from tests.conftest import build_course, progress_tables
 
 pytestmark = pytest.mark.django_db
 
@@ -35,18 +34,6 @@ INT32_MAX = 2**31 - 1
 
 def url(name: str, *args: Any) -> str:
     return reverse(f"learning_progress:{name}", args=args)
-
-
-def snapshot() -> list[Any]:
-    return [
-        sorted(model.objects.values_list())
-        for model in (
-            get_enrollment_model(),
-            get_task_progress_model(),
-            get_quiz_attempt_model(),
-            get_quiz_response_model(),
-        )
-    ]
 
 
 def nested(levels: int, leaf: str = "1", *, key: str | None = None) -> str:
@@ -78,10 +65,10 @@ def world(make_user: Any) -> dict[str, Any]:
 
 
 def send(world: dict[str, Any], method: str, path: str, text: str) -> Any:
-    before = snapshot()
+    before = progress_tables()
     response = getattr(world["client"], method)(path, text, content_type="application/json")
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
-    assert snapshot() == before
+    assert progress_tables() == before
     return response
 
 
@@ -285,15 +272,15 @@ def own_response(make_user: Any) -> dict[str, Any]:
 
 def test_nobody_grades_their_own_attempt(own_response: dict[str, Any]) -> None:
     teacher, response = own_response["teacher"], own_response["response"]
-    before = snapshot()
+    before = progress_tables()
     with pytest.raises(PermissionDenied):
         services.grade_response(teacher, response, points=1)
-    assert snapshot() == before
+    assert progress_tables() == before
     client = APIClient()
     client.force_authenticate(teacher)
     answer = client.post(url("quiz-response-grade", response.pk), {"points": 1}, format="json")
     assert answer.status_code == 403, answer.content
-    assert snapshot() == before
+    assert progress_tables() == before
 
 
 def test_self_grading_when_the_host_allows_it(own_response: dict[str, Any]) -> None:
@@ -319,7 +306,7 @@ def test_services_refuse_unstorable_json(world: dict[str, Any]) -> None:
     deep: Any = 1
     for _ in range(5000):  # deeper than any recursive walk could go
         deep = [deep]
-    before = snapshot()
+    before = progress_tables()
     for value, code in [
         (deep, "too_deep"),
         ("\ud800", "invalid"),
@@ -336,7 +323,7 @@ def test_services_refuse_unstorable_json(world: dict[str, Any]) -> None:
             services.answer_question(learner, attempt, question, value)
         assert excinfo.value.code == code
         assert "response" in excinfo.value.message_dict
-    assert snapshot() == before
+    assert progress_tables() == before
 
 
 def test_json_limits_follow_the_settings(world: dict[str, Any]) -> None:
