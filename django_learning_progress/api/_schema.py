@@ -155,8 +155,16 @@ else:
           beside ``201`` for its create operation (an existing row returned);
         * only ``list`` actions (and list views) take the filter and
           pagination parameters, never an extra ``@action``;
-        * descriptions carry Markdown, not Sphinx markup (:func:`plain_text`).
+        * descriptions carry Markdown, not Sphinx markup (:func:`plain_text`);
+        * request bodies are documented as JSON, the API's format, when the
+          host's parsers take JSON (form and multipart parsers serve the
+          browsable API's forms, whose empty or garbled bodies mean no field).
         """
+
+        def map_parsers(self) -> list[Any]:
+            media_types = super().map_parsers()
+            json_types = [t for t in media_types if "json" in t]
+            return json_types or media_types
 
         def get_description(self) -> str:  # type: ignore[override]
             return plain_text(super().get_description() or "")
