@@ -123,6 +123,13 @@ class ContentAdapter:
     #: foreign key; for a quiz model that is a multi-table subclass of the task
     #: model, its parent link (``"learningtask_ptr"``).
     quiz_task_lookup: str | None = None
+    #: Whether the SQL of :meth:`required_tasks`, :meth:`course_quizzes` and
+    #: :meth:`required_quizzes` for a course may be compiled once and reused:
+    #: the rows are read afresh every time, only the SQL is kept. Reuse is
+    #: skipped on its own when building the queryset runs a query or filters
+    #: on a date or time (such as "now"); set this to ``False`` when your
+    #: querysets depend on anything else that changes while the process runs.
+    reuse_course_sql: bool = True
 
     # -- models -----------------------------------------------------------------
 

@@ -41,7 +41,7 @@ from django_learning_progress.models import (
     get_quiz_response_model,
     get_task_progress_model,
 )
-from django_learning_progress.validation import check_json, field_error, first_code
+from django_learning_progress.validation import check_json, field_error, first_code, parse_pk
 
 logger = logging.getLogger("django_learning_progress.signals")
 services_logger = logging.getLogger("django_learning_progress.services")
@@ -63,6 +63,7 @@ __all__ = [
     "get_or_start_attempt",
     "get_or_start_task",
     "grade_response",
+    "record_heartbeat",
     "reopen_enrollment",
     "reset_task",
     "start_attempt",
@@ -396,6 +397,27 @@ def add_time_spent(user: Any, task: Any, seconds: int) -> Any:
     return progress
 
 
+def record_heartbeat(user: Any, progress_id: Any, seconds: int) -> Any:
+    """Add ``seconds`` to ``user``'s own started progress row ``progress_id``, in one statement.
+
+    The heartbeat of an open task page, which knows the row's key: returns the
+    updated row, or ``None`` when the row is not the user's, is not started,
+    or the learner's enrollment is neither active nor completed (and when a
+    default manager of the progress or enrollment model filters rows). Then
+    :func:`add_time_spent` is the call to make: it handles every case. The
+    increment happens in the database, so concurrent calls never lose time.
+    ``seconds`` is validated as by :func:`add_time_spent`.
+    """
+    seconds = _seconds(seconds, "seconds")
+    _require_user(user)
+    try:
+        progress_id = parse_pk(get_task_progress_model(), progress_id)
+    except ValueError:
+        return None  # no row has such a key
+    progress = _sql.add_time(user.pk, progress_id, seconds, timezone.now(), _db(), row=True)
+    return None if progress is NotImplemented else progress
+
+
 def complete_task(user: Any, task: Any) -> Any:
     """Mark ``task`` completed for ``user``; complete the course when it was the last requirement.
 
@@ -628,9 +650,7 @@ def _submit(attempt: Any, db: str, at: datetime) -> None:
         score += grade.points or 0
         graded.append(response)
     if graded:
-        _objects(Response, db).bulk_update(
-            graded, ["is_correct", "points_awarded", "graded_at", "graded_by"]
-        )
+        _sql.update_rows(graded, ["is_correct", "points_awarded", "graded_at", "graded_by"], db)
     attempt.max_score = sum((adapter.question_points(q) for q in questions), Decimal(0))
     attempt.submitted_at = at
     attempt.time_taken = _elapsed(attempt, at)
@@ -793,7 +813,7 @@ def _record_answers(attempt: Any, answers: list[tuple[Any, Any, int]], db: str) 
     if new:
         objects.bulk_create(new)
     if changed:
-        objects.bulk_update(changed, _ANSWER_FIELDS)
+        _sql.update_rows(changed, _ANSWER_FIELDS, db)
     return saved
 
 

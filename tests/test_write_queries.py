@@ -60,6 +60,51 @@ def test_recording_time_checks_the_enrollment(world: dict[str, Any]) -> None:
     assert progress.time_spent == 0
 
 
+def test_the_heartbeat_endpoint_is_one_statement(world: dict[str, Any], make_user: Any) -> None:
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    learner, tree = world["learner"], world["tree"]
+    progress = services.start_task(learner, tree.lessons[0])
+    client = APIClient()
+    client.force_authenticate(learner)
+    url = reverse("learning_progress:task-progress-time", args=[progress.pk])
+    sql = statements(lambda: client.post(url, {"seconds": 7}, format="json"))
+    assert len(sql) == (2 if connection.vendor == "mysql" else 1), sql
+    body = client.post(url, {"seconds": 3}, format="json").json()
+    assert (body["id"], body["time_spent"], body["status"]) == (progress.pk, 10, "in_progress")
+    # Not the learner's row: nothing changes, 404 as before (their rows only).
+    other = APIClient()
+    other.force_authenticate(make_user())
+    assert other.post(url, {"seconds": 3}, format="json").status_code == 404
+    # Not started yet: the full path starts it.
+    fresh = services.start_task(learner, tree.lessons[1])
+    services.reset_task(learner, tree.lessons[1])
+    url = reverse("learning_progress:task-progress-time", args=[fresh.pk])
+    body = client.post(url, {"seconds": 4}, format="json").json()
+    assert (body["time_spent"], body["status"]) == (4, "in_progress")
+    progress.refresh_from_db()
+    assert progress.time_spent == 10
+
+
+def test_record_heartbeat_refuses_what_it_cannot_do_in_one_statement(
+    world: dict[str, Any], make_user: Any
+) -> None:
+    learner, tree = world["learner"], world["tree"]
+    progress = services.start_task(learner, tree.lessons[0])
+    assert services.record_heartbeat(make_user(), progress.pk, 5) is None
+    assert services.record_heartbeat(learner, "2.0", 5) is None
+    assert services.record_heartbeat(learner, 2**70, 5) is None
+    assert services.record_heartbeat(learner, progress.pk, 5).time_spent == 5
+    services.drop_enrollment(services.enroll(learner, tree.course))
+    assert services.record_heartbeat(learner, progress.pk, 5) is None
+    with pytest.raises(Exception) as excinfo:
+        services.record_heartbeat(learner, progress.pk, -1)
+    assert getattr(excinfo.value, "code", None) == "negative"
+    progress.refresh_from_db()
+    assert progress.time_spent == 5
+
+
 def test_the_first_call_starts_the_task(world: dict[str, Any]) -> None:
     learner, lesson = world["learner"], world["tree"].lessons[0]
     progress = services.add_time_spent(learner, lesson, 30)

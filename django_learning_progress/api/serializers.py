@@ -116,6 +116,18 @@ class TaskProgressSerializer(serializers.ModelSerializer):
         read_only_fields = [f for f in fields if f not in ("task",)]
 
 
+_task_progress_serializer: TaskProgressSerializer | None = None
+
+
+def task_progress_data(progress: Any) -> Any:
+    """``TaskProgressSerializer(progress).data``, without building the serializer's
+    fields on every call (most of a heartbeat's Python time otherwise)."""
+    global _task_progress_serializer
+    if _task_progress_serializer is None:
+        _task_progress_serializer = TaskProgressSerializer()
+    return _task_progress_serializer.to_representation(progress)
+
+
 class _Seconds(StrictIntegerField):
     """Whole seconds; the serializer caps them at ``MAX_TIME_PER_CALL`` with its own message."""
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, serializers, status
@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -206,8 +207,15 @@ class TaskProgressViewSet(
     @action(detail=True, methods=["post"])
     def time(self, request: Request, pk: Any = None) -> Response:
         """Add ``seconds`` to the time spent on the task."""
-        progress = self.get_owned_object()
         serializer = s.TimeSpentSerializer(data=request.data)
+        if serializer.is_valid():
+            # A heartbeat on the learner's own started row: one statement.
+            seconds = serializer.validated_data["seconds"]
+            progress = call(services.record_heartbeat, request.user, pk, seconds)
+            if progress is not None:
+                return Response(s.task_progress_data(progress))
+        # Someone else's row, not started, not enrolled, a bad body: the full path.
+        progress = self.get_owned_object()
         serializer.is_valid(raise_exception=True)
         progress = call(
             services.add_time_spent,
@@ -215,7 +223,7 @@ class TaskProgressViewSet(
             progress.task,
             serializer.validated_data["seconds"],
         )
-        return Response(self.get_serializer(progress).data)
+        return Response(s.task_progress_data(progress))
 
     @extend_schema(request=None, responses=s.TaskProgressSerializer)
     @action(detail=True, methods=["post"])
@@ -521,7 +529,17 @@ class MyProgressView(mixins.ListModelMixin, PaginatedMixin, GenericAPIView):
         return self.list(request, *args, **kwargs)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.get_queryset()
+        if getattr(self, "swagger_fake_view", False) or isinstance(
+            self.paginator, CursorPagination
+        ):
+            queryset = self.get_queryset()
+        else:
+            # Two queries: the learner's enrollments (a page is cut from them,
+            # which also counts them), then the figures of the page's courses.
+            queryset = list(helpers.get_enrolled_courses(self.request.user, figures=False))
         page = self.paginate_queryset(queryset)
-        data = self.get_serializer(queryset if page is None else page, many=True).data
+        rows = queryset if page is None else page
+        if not isinstance(rows, QuerySet):
+            rows = helpers.load_learner_figures(self.request.user, rows)
+        data = self.get_serializer(rows, many=True).data
         return Response(data) if page is None else self.get_paginated_response(data)
