@@ -78,7 +78,8 @@ class AbstractCourseEnrollment(models.Model):
         indexes = [models.Index(fields=["course", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.user_id} in {self.course_id} ({self.status})"
+        # Reads the user and the course unless loaded (the admin selects them with the row).
+        return f"{self.user} in {self.course} ({self.get_status_display()})"
 
     def calculate_course_progress(self) -> float:
         """The learner's completion percentage in this course, 0-100 (one query).
@@ -155,7 +156,7 @@ class AbstractTaskProgress(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user_id} on {self.task_id} ({self.status})"
+        return f"{self.user}: {self.task} ({self.get_status_display()})"
 
 
 class AbstractQuizAttempt(models.Model):
@@ -235,7 +236,7 @@ class AbstractQuizAttempt(models.Model):
         indexes = [models.Index(fields=["quiz", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.user_id} on {self.quiz_id} #{self.attempt_number} ({self.status})"
+        return f"{self.user}: {self.quiz}, attempt {self.attempt_number} ({self.get_status_display()})"
 
 
 class AbstractQuizResponse(models.Model):
@@ -292,7 +293,8 @@ class AbstractQuizResponse(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"attempt {self.attempt_id}, question {self.question_id}"
+        attempt = self.attempt
+        return f"{attempt.user}: {self.question} (attempt {attempt.attempt_number})"
 
 
 __all__ = [

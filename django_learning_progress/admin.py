@@ -167,7 +167,8 @@ class QuizResponseInline(admin.TabularInline):
         return False  # answers are recorded by the services
 
     def get_queryset(self, request: Any) -> Any:
-        return super().get_queryset(request).select_related("question")
+        # str() of a response names the attempt's learner (the inline shows it per row).
+        return super().get_queryset(request).select_related("question", "attempt__user")
 
 
 class QuizAttemptAdmin(ProgressAdmin):
@@ -205,7 +206,7 @@ class QuizAttemptAdmin(ProgressAdmin):
 class QuizResponseAdmin(admin.ModelAdmin):
     list_display = ["id", "attempt", "question", "is_correct", "points_awarded", "answered_at"]
     list_filter = ["is_correct"]
-    list_select_related = ["attempt", "question"]
+    list_select_related = ["attempt__user", "attempt__quiz", "question"]
     raw_id_fields = ["attempt", "question", "graded_by"]
     # Grade through the REST API or services.grade_response, which finish the attempt.
     readonly_fields = ["is_correct", "points_awarded", "graded_at", "graded_by", "answered_at"]

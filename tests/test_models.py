@@ -192,3 +192,20 @@ def test_constraint_names_are_interpolated() -> None:
             assert constraint.name.startswith(f"{model._meta.app_label}_{model._meta.model_name}_")
         for index in model._meta.indexes:
             assert index.name and len(index.name) <= 30
+
+
+@pytest.mark.django_db
+def test_readable_titles(learner: Any) -> None:
+    """What the admin shows as a row's title names the learner and the content."""
+    from django_learning_progress import services
+    from tests.conftest import build_course
+
+    tree = build_course("Readable", questions=1)
+    enrollment = services.enroll(learner, tree.course)
+    progress = services.start_task(learner, tree.lessons[0])
+    attempt = services.start_attempt(learner, tree.quizzes[0])
+    (response,) = services.answer_questions(learner, attempt, [(tree.questions[0], "a0", 5)])
+    assert str(enrollment) == f"{learner} in {tree.course} (Active)"
+    assert str(progress) == f"{learner}: {tree.lessons[0]} (In progress)"
+    assert str(attempt) == f"{learner}: {tree.quizzes[0]}, attempt 1 (In progress)"
+    assert str(response) == f"{learner}: {tree.questions[0]} (attempt 1)"

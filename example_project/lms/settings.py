@@ -79,6 +79,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Seconds between two heartbeats of an open lesson page (LMS_HEARTBEAT_SECONDS).
+LMS_HEARTBEAT_SECONDS = int(os.environ.get("LMS_HEARTBEAT_SECONDS", "15"))
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

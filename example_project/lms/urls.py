@@ -7,6 +7,13 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("courses/<slug:slug>/", views.course_detail, name="course"),
+    path("courses/<slug:slug>/enroll/", views.enroll, name="enroll"),
+    path("lessons/<int:pk>/", views.lesson_detail, name="lesson"),
+    path("lessons/<int:pk>/complete/", views.complete_lesson, name="complete-lesson"),
+    path("quizzes/<int:pk>/", views.quiz_detail, name="quiz"),
+    path("quizzes/<int:pk>/start/", views.start_attempt, name="start-attempt"),
+    path("attempts/<int:pk>/", views.attempt_detail, name="attempt"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     # The progress REST API; its URL names live in the "learning_progress" namespace.

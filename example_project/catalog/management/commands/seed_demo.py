@@ -6,6 +6,16 @@ accounts ``admin``, ``teacher`` and ``grace`` (instructors) and the learners
 the username). Every bit of learner progress is made through
 :mod:`django_learning_progress.services`, as the LMS's own pages would.
 
+The learners' history is spread over the six weeks before the seed runs: each
+learner enrolls on a day of their own, studies a lesson or two on some days,
+spends minutes to an hour per session and takes minutes over a quiz, so that
+durations, medians and "inactive learners" on the instructor report read like
+a real course. The services stamp rows with ``django.utils.timezone.now()``;
+the seed moves that clock (:class:`Clock`) while it calls them, and the last
+steps (alice's open attempt) happen at the real time. Besides the named
+accounts, ``--learners N`` (default 24) generated learners (``learner01``...)
+follow random plans.
+
 Running it again does nothing while the demo courses exist; ``--reset``
 deletes the demo data first and seeds it anew. ``--json`` prints a summary
 (course ids, accounts, row counts) as JSON on stdout.
@@ -15,13 +25,18 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from catalog.models import Course, Lesson, Module, Question, Quiz
 from django_learning_progress import services
@@ -143,6 +158,36 @@ DEMO_USERNAMES = [ADMIN[0]] + [u[0] for u in INSTRUCTORS] + [u[0] for u in LEARN
 DEMO_SLUGS = [c["slug"] for c in CATALOG]
 
 
+def PROGRESS_MODELS() -> list[Any]:
+    return [
+        get_enrollment_model(),
+        get_task_progress_model(),
+        get_quiz_attempt_model(),
+        get_quiz_response_model(),
+    ]
+
+
+class Clock:
+    """The time the services see while the seed runs (``timezone.now()``)."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+    @contextmanager
+    def running(self) -> Iterator[Clock]:
+        now = timezone.now  # the function, which fields name as their default
+        with ExitStack() as stack:
+            stack.enter_context(mock.patch("django.utils.timezone.now", lambda: self.at))
+            for model in PROGRESS_MODELS():
+                for f in model._meta.concrete_fields:
+                    if f.default is now:  # e.g. enrolled_at: default=timezone.now
+                        stack.enter_context(mock.patch.object(f, "_get_default", lambda: self.at))
+            yield self
+
+
 @dataclass
 class Plan:
     """What one learner did in one course."""
@@ -154,26 +199,77 @@ class Plan:
     open_attempt: str | None = None  # quiz left with an attempt in progress
     graded: bool = True  # an instructor graded the essays (else: awaiting grading)
     drop: bool = False
+    started_days_ago: int = 35  # when they enrolled
+    last_active_days_ago: int = 1  # their last day of study
 
 
 PLANS: dict[str, list[Plan]] = {
     "alice": [
-        Plan("python-foundations", 1.0, optional=True, quizzes={"Basics check": [0.3, 1.0]}),
-        Plan("django-web", 0.5, open_attempt="ORM quiz"),
+        Plan(
+            "python-foundations",
+            1.0,
+            optional=True,
+            quizzes={"Basics check": [0.3, 1.0]},
+            started_days_ago=40,
+            last_active_days_ago=12,
+        ),
+        Plan("django-web", 0.5, open_attempt="ORM quiz", started_days_ago=11),
     ],
     "bob": [
-        Plan("python-foundations", 0.6, quizzes={"Reflection": [0.8]}, graded=False),
-        Plan("sql-data-analysis", 0.1),
+        Plan(
+            "python-foundations",
+            0.6,
+            quizzes={"Reflection": [0.8]},
+            graded=False,
+            started_days_ago=38,
+            last_active_days_ago=20,
+        ),
+        Plan("sql-data-analysis", 0.1, started_days_ago=30, last_active_days_ago=27),
     ],
     "carol": [
-        Plan("sql-data-analysis", 1.0, quizzes={"SQL essentials": [0.9]}),
-        Plan("django-web", 0.2),
-        Plan("python-foundations", 0.0),
+        Plan(
+            "sql-data-analysis",
+            1.0,
+            quizzes={"SQL essentials": [0.9]},
+            started_days_ago=33,
+            last_active_days_ago=9,
+        ),
+        Plan("django-web", 0.2, started_days_ago=8, last_active_days_ago=2),
+        Plan("python-foundations", 0.0, started_days_ago=3, last_active_days_ago=3),
     ],
-    "dave": [Plan("django-web", 0.8, quizzes={"ORM quiz": [0.2, 0.4]})],
-    "erin": [Plan("python-foundations", 0.3, drop=True)],
+    "dave": [Plan("django-web", 0.8, quizzes={"ORM quiz": [0.2, 0.4]}, started_days_ago=26)],
+    "erin": [
+        Plan("python-foundations", 0.3, drop=True, started_days_ago=36, last_active_days_ago=29)
+    ],
     "frank": [],
 }
+
+#: How many generated learners ``learner01``... follow random plans by default.
+GENERATED_LEARNERS = 24
+
+
+def random_plans(rng: random.Random) -> list[Plan]:
+    """One to three courses, each with a random share of the lessons and quizzes."""
+    plans = []
+    for spec in rng.sample(CATALOG, rng.randint(1, 3)):
+        share = rng.choice([0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.0])
+        started = rng.randint(4, 42)
+        quizzes = {
+            quiz["title"]: [round(rng.uniform(0.2, 1.0), 2) for _ in range(rng.randint(1, 2))]
+            for quiz in spec["quizzes"]
+            if share >= 0.6 and rng.random() < 0.8
+        }
+        plans.append(
+            Plan(
+                spec["slug"],
+                share,
+                quizzes=quizzes,
+                drop=share < 0.3 and rng.random() < 0.25,
+                started_days_ago=started,
+                last_active_days_ago=rng.randint(0, started - 1) if rng.random() < 0.7 else started,
+            )
+        )
+    return plans
 
 
 class Command(BaseCommand):
@@ -184,6 +280,13 @@ class Command(BaseCommand):
             "--reset", action="store_true", help="Delete the demo data first, then seed anew."
         )
         parser.add_argument(
+            "--learners",
+            type=int,
+            default=GENERATED_LEARNERS,
+            metavar="N",
+            help=f"Generated learners besides the named ones (default {GENERATED_LEARNERS}).",
+        )
+        parser.add_argument(
             "--json",
             action="store_true",
             dest="as_json",
@@ -191,7 +294,12 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, reset: bool = False, as_json: bool = False, **options: Any
+        self,
+        *args: Any,
+        reset: bool = False,
+        as_json: bool = False,
+        learners: int = GENERATED_LEARNERS,
+        **options: Any,
     ) -> None:
         self.out = self.stderr if as_json else self.stdout
         with transaction.atomic():
@@ -203,7 +311,7 @@ class Command(BaseCommand):
                 )
                 created = False
             else:
-                self.seed(random.Random(SEED))
+                self.seed(random.Random(SEED), learners)
                 created = True
         if as_json:
             self.stdout.write(json.dumps(summary(created), sort_keys=True))
@@ -217,32 +325,40 @@ class Command(BaseCommand):
         for model in (get_quiz_attempt_model(), get_task_progress_model(), get_enrollment_model()):
             model._default_manager.filter(course__in=courses).delete()
         courses.delete()
-        get_user_model()._default_manager.filter(username__in=DEMO_USERNAMES).delete()
+        users = get_user_model()._default_manager
+        users.filter(username__in=DEMO_USERNAMES).delete()
+        users.filter(username__regex=r"^learner[0-9]+$").delete()
         self.out.write("Deleted the demo data.")
 
     # -- seed ------------------------------------------------------------------------
 
-    def seed(self, rng: random.Random) -> None:
-        users = self.create_users()
+    def seed(self, rng: random.Random, learners: int) -> None:
+        users = self.create_users(learners)
         courses = {spec["slug"]: self.create_course(spec, users) for spec in CATALOG}
-        for username, plans in PLANS.items():
-            for plan in plans:
-                self.follow(users[username], courses[plan.course], plan, rng, users)
+        plans = dict(PLANS)
+        for n in range(1, learners + 1):
+            plans[f"learner{n:02d}"] = random_plans(rng)
+        now = timezone.now()
+        for username, user_plans in plans.items():
+            for plan in user_plans:
+                self.follow(users[username], courses[plan.course], plan, rng, users, now)
         self.out.write(
             self.style.SUCCESS(
                 f"Seeded {len(courses)} courses, {len(users)} accounts and the learners' progress."
             )
         )
 
-    def create_users(self) -> dict[str, Any]:
+    def create_users(self, learners: int) -> dict[str, Any]:
         User = get_user_model()
         users: dict[str, Any] = {}
-        for username, first, last in [ADMIN, *INSTRUCTORS, *LEARNERS]:
+        generated = [(f"learner{n:02d}", "Learner", f"{n:02d}") for n in range(1, learners + 1)]
+        for username, first, last in [ADMIN, *INSTRUCTORS, *LEARNERS, *generated]:
             user = User._default_manager.filter(username=username).first()
             if user is None:
                 user = User._default_manager.create_user(
                     username=username,
-                    password=username,
+                    # Generated learners do not log in (and hashing 24 passwords is slow).
+                    password=None if username.startswith("learner") else username,
                     email=f"{username}@example.com",
                     first_name=first,
                     last_name=last,
@@ -297,35 +413,61 @@ class Command(BaseCommand):
     # -- learner progress, through the services only ---------------------------------
 
     def follow(
-        self, user: Any, course: Course, plan: Plan, rng: random.Random, users: dict[str, Any]
+        self,
+        user: Any,
+        course: Course,
+        plan: Plan,
+        rng: random.Random,
+        users: dict[str, Any],
+        now: datetime,
     ) -> None:
+        """Replay one learner's weeks in ``course``, from ``plan.started_days_ago``."""
         adapter = get_content_adapter()
-        enrollment = services.enroll(user, course)
-        required = list(adapter.required_tasks(course))
-        done = round(plan.lessons * len(required))
-        for lesson in required[:done]:
-            self.study(user, lesson, rng, complete=True)
-        if done < len(required) and (done or plan.lessons):
-            self.study(user, required[done], rng, complete=False)  # the lesson they are on
-        if plan.optional:
-            for lesson in adapter.course_tasks(course).filter(optional=True):
-                self.study(user, lesson, rng, complete=True)
-        for quiz_title, skills in plan.quizzes.items():
-            quiz = course.quizzes.get(title=quiz_title)
-            for skill in skills:
-                attempt = self.take_quiz(user, quiz, skill, rng, submit=True)
-                if plan.graded:
-                    self.grade_by_hand(course, attempt, rng, users)
-        if plan.open_attempt:
+        start = now - timedelta(days=plan.started_days_ago, hours=rng.randint(0, 10))
+        end = now - timedelta(days=plan.last_active_days_ago, hours=rng.randint(1, 6))
+        clock = Clock(start)
+        with clock.running():
+            enrollment = services.enroll(user, course)
+            required = list(adapter.required_tasks(course))
+            done = round(plan.lessons * len(required))
+            lessons = list(required[:done])
+            if plan.optional:
+                lessons += list(adapter.course_tasks(course).filter(optional=True))
+            current = required[done] if done < len(required) and (done or plan.lessons) else None
+            # Study days spread evenly between enrolling and the last active day.
+            steps = len(lessons) + (current is not None) + len(plan.quizzes)
+            gap = max((end - start) / max(steps, 1), timedelta(minutes=30))
+            for lesson in lessons:
+                self.study(user, lesson, rng, clock, complete=True)
+                clock.at = min(clock.at + gap * rng.uniform(0.5, 1.0), end)
+            if current is not None:
+                self.study(user, current, rng, clock, complete=False)  # the lesson they are on
+            for quiz_title, skills in plan.quizzes.items():
+                quiz = course.quizzes.get(title=quiz_title)
+                for skill in skills:
+                    clock.at = min(clock.at + gap * rng.uniform(0.2, 0.6), end)
+                    attempt = self.take_quiz(user, quiz, skill, rng, clock, submit=True)
+                    if plan.graded:
+                        clock.advance(days=rng.uniform(0.2, 2))  # the instructor's turn
+                        self.grade_by_hand(course, attempt, rng, users)
+            if plan.drop:
+                clock.advance(days=rng.randint(1, 5))
+                services.drop_enrollment(enrollment)
+        if plan.open_attempt:  # left open just now: it is still running
             quiz = course.quizzes.get(title=plan.open_attempt)
-            self.take_quiz(user, quiz, 0.7, rng, submit=False, answer_only=1)
-        if plan.drop:
-            services.drop_enrollment(enrollment)
+            self.take_quiz(user, quiz, 0.7, rng, None, submit=False, answer_only=1)
 
-    def study(self, user: Any, lesson: Lesson, rng: random.Random, *, complete: bool) -> None:
+    def study(
+        self, user: Any, lesson: Lesson, rng: random.Random, clock: Clock, *, complete: bool
+    ) -> None:
+        """One to three sessions of 4 to 50 minutes on ``lesson``, hours apart."""
         services.start_task(user, lesson)
-        for _session in range(rng.randint(1, 3)):
-            services.add_time_spent(user, lesson, rng.randint(4, 25) * 60)
+        for session in range(rng.randint(1, 3)):
+            if session:
+                clock.advance(hours=rng.uniform(2, 20))
+            minutes = rng.randint(4, 50)
+            clock.advance(minutes=minutes)
+            services.add_time_spent(user, lesson, minutes * 60)
         if complete:
             services.complete_task(user, lesson)
 
@@ -335,17 +477,20 @@ class Command(BaseCommand):
         quiz: Quiz,
         skill: float,
         rng: random.Random,
+        clock: Clock | None,
         *,
         submit: bool,
         answer_only: int | None = None,
     ) -> Any:
+        """An attempt whose answers take 15 seconds to 3 minutes each (on ``clock``)."""
         attempt = services.start_attempt(user, quiz)
         questions = list(get_content_adapter().quiz_questions(quiz))
         for question in questions[:answer_only]:
+            seconds = rng.randint(15, 180)
+            if clock is not None:
+                clock.advance(seconds=seconds)
             response = answer(question, rng.random() < skill, rng)
-            services.answer_question(
-                user, attempt, question, response, time_spent=rng.randint(15, 180)
-            )
+            services.answer_question(user, attempt, question, response, time_spent=seconds)
         if submit:
             attempt = services.submit_attempt(user, attempt)
         return attempt
