@@ -153,7 +153,11 @@ def test_quiz_events(xapi: None, learner: Any) -> None:
     rows = statements()[1:]
     for statement in rows:
         validate(statement)
-    attempted, answered, _second, graded = rows
+    attempted, graded = rows[0], rows[3]
+    # The answers of one call share their timestamp: find the first question's.
+    (answered,) = [
+        s for s in rows[1:3] if s["object"]["id"].endswith(f"question/{questions[0].pk}")
+    ]
     assert attempted["object"]["definition"]["type"].endswith("/activities/assessment")
     grouping = attempted["context"]["contextActivities"]["grouping"]
     assert grouping[0]["definition"]["type"].endswith("/activities/attempt")

@@ -31,7 +31,10 @@ def validate(statement: dict[str, Any]) -> None:
 
 
 class FakeLrs:
-    """Answers POST /statements with the next of ``statuses`` (then 200); records every body."""
+    """Answers POST /statements with the next of ``statuses`` (then 200).
+
+    Records the (lower-cased) headers and body of every request it accepts.
+    """
 
     def __init__(self) -> None:
         self.statuses: list[int] = []
@@ -54,7 +57,7 @@ def fake_lrs() -> Iterator[FakeLrs]:
             with lrs.lock:
                 status = lrs.statuses.pop(0) if lrs.statuses else 200
                 if status in (200, 204):
-                    lrs.requests.append((dict(self.headers), body))
+                    lrs.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
             self.send_response(status)
             payload = json.dumps([s["id"] for s in body]).encode() if status == 200 else b""
             self.send_header("Content-Length", str(len(payload)))

@@ -99,8 +99,8 @@ def send_pending(
     Each batch is locked (``SELECT ... FOR UPDATE SKIP LOCKED`` where the
     database has it), posted, and marked in the same transaction, so several
     processes share the queue without sending a statement twice. A batch the
-    LRS refuses is tried again one statement at a time, so that one bad
-    statement never holds back the others. A failed statement gets
+    LRS refuses with a 4xx status is tried again one statement at a time, so
+    that one bad statement never holds back the others. A failed statement gets
     ``attempts + 1``, ``last_error`` and a later ``next_attempt_at``
     (``RETRY_DELAY`` doubled on each failure, at most ``MAX_RETRY_DELAY``);
     ``retry_now`` sends those waiting too. ``progress(done, total)`` is called
@@ -137,7 +137,9 @@ def _deliver(rows: list[XapiStatement], result: DeliveryResult, db: str) -> None
     try:
         post_statements([row.statement for row in rows])
     except LrsError as exc:
-        if len(rows) > 1 and exc.status is not None:  # refused: one by one
+        if len(rows) > 1 and exc.status is not None and 400 <= exc.status < 500:
+            # The LRS refused the batch (a 4xx): one by one, so that one statement
+            # it refuses never holds the others back.
             for row in rows:
                 _deliver([row], result, db)
             return
