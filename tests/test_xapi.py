@@ -310,3 +310,24 @@ def test_queries_with_the_records_on(learner: Any, course_tree: CourseTree) -> N
         zero = _count(lambda: services.add_time_spent(learner, lesson, 0))
     assert on == off + 2
     assert zero == off
+
+
+def test_system_checks() -> None:
+    from django.conf import settings
+
+    from django_learning_progress.xapi.checks import check_xapi_settings
+
+    def ids(xapi: Any) -> list[str]:
+        with override_settings(LEARNING_PROGRESS={**settings.LEARNING_PROGRESS, "XAPI": xapi}):
+            return [message.id for message in check_xapi_settings()]
+
+    assert ids({}) == []
+    assert ids("on") == ["learning_progress_xapi.E001"]
+    assert ids({"ENABLED": True}) == [
+        "learning_progress_xapi.E002",
+        "learning_progress_xapi.W001",
+    ]
+    assert (
+        ids({"ENABLED": True, "BASE_IRI": "https://lms.example.com", "ENDPOINT": "http://lrs"})
+        == []
+    )

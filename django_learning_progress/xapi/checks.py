@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning, register
 
@@ -12,9 +11,7 @@ from django_learning_progress.xapi.conf import xapi_settings
 
 
 @register()
-def check_xapi_settings(
-    app_configs: list[AppConfig] | None = None, **kwargs: Any
-) -> list[CheckMessage]:
+def check_xapi_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """``XAPI`` must be a dict; ``BASE_IRI`` is needed when enabled; ``ENDPOINT`` to deliver."""
     options = getattr(settings, "LEARNING_PROGRESS", None)
     xapi = options.get("XAPI", {}) if isinstance(options, dict) else {}

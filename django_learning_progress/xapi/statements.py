@@ -186,6 +186,7 @@ def build_statements(event: Signal, using: str, **kwargs: Any) -> list[dict[str,
     """
     user = kwargs["user"]
     adapter = get_content_adapter()
+    result: dict[str, Any]
     if event in (
         signals.enrollment_created,
         signals.enrollment_status_changed,
@@ -219,7 +220,7 @@ def build_statements(event: Signal, using: str, **kwargs: Any) -> list[dict[str,
         if event is signals.task_started:
             return [b.statement("initialized", task, progress.started_at)]
         if event is signals.task_completed:
-            result: dict[str, Any] = {"completion": True}
+            result = {"completion": True}
             if progress.time_spent:
                 result["duration"] = duration(progress.time_spent)
             return [b.statement("completed", task, progress.completed_at, result=result)]
