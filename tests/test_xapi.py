@@ -331,3 +331,10 @@ def test_system_checks() -> None:
         ids({"ENABLED": True, "BASE_IRI": "https://lms.example.com", "ENDPOINT": "http://lrs"})
         == []
     )
+
+
+def test_the_core_checks_know_the_xapi_key() -> None:
+    from django_learning_progress.checks import check_settings
+
+    with override_settings(LEARNING_PROGRESS=learning_progress(ENDPOINT="http://lrs")):
+        assert [m.id for m in check_settings() if m.id == "learning_progress.W001"] == []
