@@ -13,7 +13,8 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from django_learning_progress import services, signals
+from django_learning_progress import helpers, services, signals
+from django_learning_progress.models import get_quiz_response_model
 from django_learning_progress.xapi.models import XapiStatement
 from django_learning_progress.xapi.statements import (
     PROGRESS_EXTENSION,
@@ -235,7 +236,7 @@ def test_a_failing_outbox_write_rolls_the_change_back(
     monkeypatch.setattr(handlers, "build_statements", broken)
     with pytest.raises(RuntimeError):
         services.enroll(learner, course_tree.course)
-    assert not services.helpers.get_enrolled_courses(learner).exists()
+    assert not helpers.get_enrolled_courses(learner).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -338,3 +339,77 @@ def test_the_core_checks_know_the_xapi_key() -> None:
 
     with override_settings(LEARNING_PROGRESS=learning_progress(ENDPOINT="http://lrs")):
         assert [m.id for m in check_settings() if m.id == "learning_progress.W001"] == []
+
+
+def test_instructor_decisions_and_resets(xapi: None, learner: Any, course_tree: CourseTree) -> None:
+    enrollment = services.enroll(learner, course_tree.course)
+    services.complete_task(learner, course_tree.lessons[0])
+    before = verbs()
+    services.reset_task(learner, course_tree.lessons[0])  # no verb for a reset
+    assert verbs() == before
+    services.complete_enrollment(enrollment)
+    services.complete_enrollment(enrollment)
+    assert verbs(len(before)) == ["completed"]
+    completed = statements()[-1]
+    validate(completed)
+    assert completed["object"]["definition"]["type"].endswith("/activities/course")
+    services.reopen_enrollment(enrollment)  # no verb for a reopened course
+    services.update_enrollment_settings(enrollment, {"theme": "dark"})  # nor for settings
+    assert verbs(len(before)) == ["completed"]
+
+
+def test_auto_enroll_records_the_enrollment_first(learner: Any, course_tree: CourseTree) -> None:
+    options = learning_progress()
+    options["AUTO_ENROLL"] = True
+    with override_settings(LEARNING_PROGRESS=options):
+        services.start_task(learner, course_tree.lessons[0])
+    assert verbs() == ["registered", "initialized"]
+
+
+def test_manual_grading_and_regrading(xapi: None, learner: Any, make_user: Any) -> None:
+    from tests.testapp.models import Question
+
+    tree = build_course("Essays", questions=2, pass_mark=Decimal(80))
+    essay = tree.questions[1]
+    essay.kind = Question.KIND_ESSAY
+    essay.save()
+    services.enroll(learner, tree.course)
+    attempt = services.start_attempt(learner, tree.quizzes[0])
+    services.answer_question(learner, attempt, tree.questions[0], "a0")
+    services.answer_question(learner, attempt, essay, "My essay")
+    services.submit_attempt(learner, attempt)  # awaits manual grading: no verb yet
+    assert verbs(1) == ["attempted", "answered", "answered"]
+    response = get_quiz_response_model().objects.get(question=essay)
+    grader = make_user(is_staff=True)
+    services.grade_response(grader, response, points=Decimal("0.5"))
+    services.grade_response(grader, response, points=Decimal("2"))  # the regrade passes
+    services.grade_response(grader, response, points=Decimal("2"))  # changes nothing
+    assert verbs(4) == ["failed", "passed"]
+    failed, passed = statements()[-2:]
+    for statement in (failed, passed):
+        validate(statement)
+    assert failed["result"]["score"] == {"raw": 1.5, "min": 0.0, "max": 3.0, "scaled": 0.5}
+    assert passed["result"]["score"]["scaled"] == 1.0
+    assert failed["id"] != passed["id"]
+
+
+@pytest.mark.parametrize(("policy", "verb"), [("abandon", "terminated"), ("submit", "passed")])
+def test_overdue_attempts_are_recorded_by_policy(
+    policy: str, verb: str, learner: Any, course_tree: CourseTree
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    options = learning_progress()
+    options["OVERDUE_ATTEMPT_POLICY"] = policy
+    with override_settings(LEARNING_PROGRESS=options):
+        services.enroll(learner, course_tree.course)
+        attempt = services.start_attempt(learner, course_tree.quizzes[0])
+        past = timezone.now() - timedelta(hours=1)
+        type(attempt).objects.filter(pk=attempt.pk).update(
+            started_at=past - timedelta(minutes=5), deadline_at=past
+        )
+        assert services.close_overdue_attempts() == 1
+    assert verbs(1) == ["attempted", verb]
+    validate(statements()[-1])
