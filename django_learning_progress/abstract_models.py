@@ -236,7 +236,9 @@ class AbstractQuizAttempt(models.Model):
         indexes = [models.Index(fields=["quiz", "status"])]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.quiz}, attempt {self.attempt_number} ({self.get_status_display()})"
+        return (
+            f"{self.user}: {self.quiz}, attempt {self.attempt_number} ({self.get_status_display()})"
+        )
 
 
 class AbstractQuizResponse(models.Model):

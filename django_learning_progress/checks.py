@@ -20,6 +20,7 @@ from django_learning_progress.conf import (
     CONTENT_MODEL_SETTINGS,
     DEFAULTS,
     GRADE_METHODS,
+    INTEGRATION_KEYS,
     MAX_JSON_DEPTH_LIMIT,
     OVERDUE_POLICIES,
     PROGRESS_MODEL_SETTINGS,
@@ -98,11 +99,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
             checks.Error("LEARNING_PROGRESS must be a dict.", id="learning_progress.E007")
         )
         return errors
-    for key in sorted(set(options) - set(DEFAULTS)):
+    known = {*DEFAULTS, *INTEGRATION_KEYS}
+    for key in sorted(set(options) - known):
         errors.append(
             checks.Warning(
                 f"LEARNING_PROGRESS has an unknown key {key!r}.",
-                hint=f"Known keys: {', '.join(sorted(DEFAULTS))}.",
+                hint=f"Known keys: {', '.join(sorted(known))}.",
                 id="learning_progress.W001",
             )
         )

@@ -83,6 +83,10 @@ DEFAULTS: dict[str, Any] = {
     "ALLOW_SELF_GRADING": False,
 }
 
+#: Keys of ``LEARNING_PROGRESS`` that optional integrations read and check
+#: themselves (``"XAPI"``: :mod:`django_learning_progress.xapi`).
+INTEGRATION_KEYS = ("XAPI",)
+
 
 class AppSettings:
     """Behaviour options from ``settings.LEARNING_PROGRESS``, read on every access."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections.abc import Iterable
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -85,8 +86,14 @@ def _objects(model: type[Model], db: str) -> Any:
 
 
 def _emit(signal: Signal, instance: Model, db: str, **kwargs: Any) -> None:
-    """Send ``signal`` after the current transaction commits, robustly."""
+    """Send ``signal`` after the current transaction commits, robustly.
+
+    ``state_changed`` goes first, synchronously, inside the transaction (when
+    something listens: none of its cost otherwise).
+    """
     sender = type(instance)
+    if signals.state_changed.has_listeners(sender):
+        signals.state_changed.send(sender=sender, event=signal, using=db, **kwargs)
 
     def send() -> None:
         for receiver, result in signal.send_robust(sender=sender, **kwargs):
@@ -372,18 +379,23 @@ def add_time_spent(user: Any, task: Any, seconds: int) -> Any:
     # The heartbeat of an open lesson, where the task is started and the learner
     # enrolled: one UPDATE guarded by both (atomic on its own) that returns the row.
     now = timezone.now()
-    progress = _sql.add_time(user.pk, task.pk, seconds, now, db)
-    if progress is NotImplemented:  # a default manager filters rows: the ORM's way
-        enrolled = _objects(get_enrollment_model(), db).filter(
-            user=user,
-            course=OuterRef("course"),
-            status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED],
-        )
-        started = objects.filter(user=user, task=task).exclude(status=TaskStatus.NOT_STARTED)
-        updated = started.filter(Exists(enrolled)).update(
-            time_spent=F("time_spent") + seconds, last_activity_at=now
-        )
-        progress = objects.get(user=user, task=task) if updated else None
+    # A state_changed receiver writes in the same transaction as the UPDATE.
+    recording = seconds > 0 and signals.state_changed.has_listeners()
+    with transaction.atomic(using=db) if recording else nullcontext():
+        progress = _sql.add_time(user.pk, task.pk, seconds, now, db)
+        if progress is NotImplemented:  # a default manager filters rows: the ORM's way
+            enrolled = _objects(get_enrollment_model(), db).filter(
+                user=user,
+                course=OuterRef("course"),
+                status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED],
+            )
+            started = objects.filter(user=user, task=task).exclude(status=TaskStatus.NOT_STARTED)
+            updated = started.filter(Exists(enrolled)).update(
+                time_spent=F("time_spent") + seconds, last_activity_at=now
+            )
+            progress = objects.get(user=user, task=task) if updated else None
+        if progress is not None and seconds > 0:
+            _emit_time(progress, user, seconds, db)
     if progress is not None:
         return progress
     increment = {"time_spent": F("time_spent") + seconds, "last_activity_at": now}
@@ -394,7 +406,13 @@ def add_time_spent(user: Any, task: Any, seconds: int) -> Any:
         progress = objects.select_for_update().get(pk=progress.pk)
         if progress.status == TaskStatus.NOT_STARTED:
             _mark_started(progress, user, db)
+        if seconds > 0:
+            _emit_time(progress, user, seconds, db)
     return progress
+
+
+def _emit_time(progress: Any, user: Any, seconds: int, db: str) -> None:
+    _emit(signals.time_recorded, progress, db, progress=progress, user=user, seconds=seconds)
 
 
 def record_heartbeat(user: Any, progress_id: Any, seconds: int) -> Any:
@@ -406,7 +424,8 @@ def record_heartbeat(user: Any, progress_id: Any, seconds: int) -> Any:
     default manager of the progress or enrollment model filters rows). Then
     :func:`add_time_spent` is the call to make: it handles every case. The
     increment happens in the database, so concurrent calls never lose time.
-    ``seconds`` is validated as by :func:`add_time_spent`.
+    ``seconds`` is validated as by :func:`add_time_spent`; ``time_recorded``
+    is sent as by it.
     """
     seconds = _seconds(seconds, "seconds")
     _require_user(user)
@@ -414,8 +433,16 @@ def record_heartbeat(user: Any, progress_id: Any, seconds: int) -> Any:
         progress_id = parse_pk(get_task_progress_model(), progress_id)
     except ValueError:
         return None  # no row has such a key
-    progress = _sql.add_time(user.pk, progress_id, seconds, timezone.now(), _db(), row=True)
-    return None if progress is NotImplemented else progress
+    db = _db()
+    # A state_changed receiver writes in the same transaction as the UPDATE.
+    recording = seconds > 0 and signals.state_changed.has_listeners()
+    with transaction.atomic(using=db) if recording else nullcontext():
+        progress = _sql.add_time(user.pk, progress_id, seconds, timezone.now(), db, row=True)
+        if progress is NotImplemented or progress is None:
+            return None
+        if seconds > 0:
+            _emit_time(progress, user, seconds, db)
+    return progress
 
 
 def complete_task(user: Any, task: Any) -> Any:
@@ -533,6 +560,7 @@ def _abandon(attempt: Any, at: datetime, db: str) -> None:
     attempt.status = AttemptStatus.ABANDONED
     attempt.time_taken = _elapsed(attempt, at)
     attempt.save(update_fields=["status", "time_taken"])
+    _emit(signals.quiz_attempt_abandoned, attempt, db, attempt=attempt, user=attempt.user)
     _apply_quiz_rule(attempt, db)
 
 
@@ -814,6 +842,15 @@ def _record_answers(attempt: Any, answers: list[tuple[Any, Any, int]], db: str) 
         objects.bulk_create(new)
     if changed:
         _sql.update_rows(changed, _ANSWER_FIELDS, db)
+    if saved:
+        _emit(
+            signals.questions_answered,
+            saved[0],
+            db,
+            responses=saved,
+            attempt=attempt,
+            user=attempt.user,
+        )
     return saved
 
 

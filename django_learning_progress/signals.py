@@ -16,6 +16,14 @@ Connect receivers as usual::
     @receiver(course_completed)
     def send_certificate(sender, enrollment, user, **kwargs):
         ...
+
+One signal is different: :data:`state_changed` is sent **synchronously,
+inside** the transaction that makes the change, for each signal above just
+before that signal is queued. It is for code that must write in the same
+transaction (an outbox of learning records, an audit table): a receiver that
+raises rolls the change back. Connect to it only while you need it: with no
+receiver connected the services skip it at no cost (not even a transaction
+around the heartbeat of :func:`~django_learning_progress.services.add_time_spent`).
 """
 
 from django.dispatch import Signal
@@ -57,13 +65,38 @@ quiz_attempt_submitted = Signal()
 #: Arguments: ``attempt``, ``user``.
 quiz_attempt_graded = Signal()
 
+#: Time was added to a task's ``time_spent`` (a call that adds 0 seconds sends nothing).
+#: Arguments: ``progress``, ``user``, ``seconds`` (the seconds this call added).
+time_recorded = Signal()
+
+#: A learner's answers were recorded (``answer_question`` or ``answer_questions``):
+#: one signal per call, ``sender`` the response model.
+#: Arguments: ``responses`` (list of the saved response rows), ``attempt``, ``user``.
+questions_answered = Signal()
+
+#: An open attempt was abandoned (by the learner, or at its deadline under the
+#: ``"abandon"`` overdue policy).
+#: Arguments: ``attempt``, ``user``.
+quiz_attempt_abandoned = Signal()
+
+#: Sent synchronously inside the transaction, once for each signal above,
+#: before that signal is queued for after the commit; ``sender`` is the same.
+#: Arguments: ``event`` (the signal above that will follow the commit),
+#: ``using`` (the database alias of the transaction) and that signal's own
+#: arguments. A receiver that raises rolls the change back.
+state_changed = Signal()
+
 __all__ = [
     "course_completed",
     "enrollment_created",
     "enrollment_status_changed",
+    "questions_answered",
+    "quiz_attempt_abandoned",
     "quiz_attempt_graded",
     "quiz_attempt_started",
     "quiz_attempt_submitted",
+    "state_changed",
     "task_completed",
     "task_started",
+    "time_recorded",
 ]

@@ -11,7 +11,7 @@ checks each public module of ``django_learning_progress``:
 
 * a public module is every module of the package whose dotted name has no
   part starting with an underscore, except the migrations, the management
-  commands and the templates;
+  commands and the templates (of the package and of its subpackages);
 * its public names are the names in its ``__all__`` when it defines one, else
   every function and class *defined* in the module (not imported into it)
   whose name does not start with an underscore.
@@ -70,7 +70,13 @@ def load_inventory(builddir: Path) -> set[str]:
     }
 
 
+#: The same in subpackages (``django_learning_progress.xapi.migrations``, ...).
+EXCLUDED_PARTS = {"migrations", "management", "templates"}
+
+
 def is_excluded(name: str) -> bool:
+    if EXCLUDED_PARTS & set(name.split(".")[1:]):
+        return True
     return any(name == prefix or name.startswith(prefix + ".") for prefix in EXCLUDED)
 
 

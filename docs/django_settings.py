@@ -17,6 +17,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "tests.testapp",
     "django_learning_progress",
+    "django_learning_progress.xapi",  # the learning records page autodocs it
     # The REST API pages autodoc django_learning_progress.api (the [drf] extra).
     "rest_framework",
     "django_filters",

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "tests.testapp",
     "django_learning_progress",
+    "django_learning_progress.xapi",  # installed, off until LEARNING_PROGRESS["XAPI"] enables it
 ]
 if HAS_DRF:
     INSTALLED_APPS += ["rest_framework", "django_filters"]

@@ -27,7 +27,8 @@ from tests.testapp.models import Question
 
 pytestmark = pytest.mark.django_db
 
-ALL_SIGNALS = [getattr(signals, name) for name in signals.__all__]
+# Every signal sent after commit (state_changed is sent inside the transaction).
+ALL_SIGNALS = [getattr(signals, name) for name in signals.__all__ if name != "state_changed"]
 
 
 @contextmanager
@@ -205,7 +206,9 @@ def test_add_time_spent(
         progress = services.add_time_spent(learner, lesson, 15)
         services.add_time_spent(learner, lesson, 0)
     assert progress.time_spent == 45 and progress.status == TaskStatus.IN_PROGRESS
-    assert names(sent) == ["task_started"]
+    # Adding 0 seconds records nothing.
+    assert names(sent) == ["task_started", "time_recorded", "time_recorded"]
+    assert [kwargs["seconds"] for _s, kwargs in sent[1:]] == [30, 15]
 
 
 @pytest.mark.parametrize(

@@ -132,3 +132,27 @@ def test_submitting_takes_fewer_statements_than_one_per_question(world: dict[str
     sql = statements(lambda: services.submit_attempt(learner, attempt))
     # Naive code issues one UPDATE per response (24 statements for 20 questions).
     assert len(sql) <= 8, sql
+
+
+def test_record_heartbeat_sends_time_recorded(
+    world: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from django_learning_progress import signals
+
+    learner, lesson = world["learner"], world["tree"].lessons[0]
+    progress = services.start_task(learner, lesson)
+    received: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        received.append(kwargs)
+
+    signals.time_recorded.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.record_heartbeat(learner, progress.pk, 12)
+            services.record_heartbeat(learner, progress.pk, 0)  # nothing recorded
+    finally:
+        signals.time_recorded.disconnect(receiver)
+    assert [(r["seconds"], r["user"], r["progress"].pk) for r in received] == [
+        (12, learner, progress.pk)
+    ]

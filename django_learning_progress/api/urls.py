@@ -5,6 +5,7 @@ Include them with ``path("api/progress/", include("django_learning_progress.api.
 
 import re
 
+from django.apps import apps
 from django.urls import URLPattern, URLResolver, path, re_path
 from rest_framework.routers import DefaultRouter
 from rest_framework.urlpatterns import format_suffix_patterns
@@ -50,6 +51,17 @@ if is_configured():  # otherwise `manage.py check` reports the settings to fix
         path("me/progress/", views.MyProgressView.as_view(), name="me-progress"),
         *router.urls,
     ]
+    if apps.is_installed("django_learning_progress.xapi"):  # the learning records
+        from django_learning_progress.api import history
+
+        urlpatterns += [
+            path("me/history/", history.MyHistoryView.as_view(), name="me-history"),
+            path(
+                "courses/<str:course_id>/learners/<str:user_id>/history/",
+                history.LearnerHistoryView.as_view(),
+                name="learner-history",
+            ),
+        ]
     # The lists keep the keys of DRF's root view (the router prefixes).
     list_keys = {f"{basename}-list": prefix for prefix, _, basename in router.registry}
     root = ApiRootView.as_view(endpoints=endpoints(urlpatterns, list_keys))

@@ -27,9 +27,9 @@ if not REQUIRED:
     if not Path(CHROMIUM).exists():
         pytest.skip("no Chromium at " + CHROMIUM, allow_module_level=True)
 
+from catalog.models import Course, Lesson, Quiz  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from catalog.models import Course, Lesson, Quiz  # noqa: E402
 from django_learning_progress.models import get_task_progress_model  # noqa: E402
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made
@@ -75,7 +75,9 @@ def test_a_learner_journey_in_a_browser(live_server: Any, seeded: Any, settings:
             page.click(f"text={lesson.title}")
             page.wait_for_selector("#heartbeat", state="attached")
             # Stay on the visible page: the heartbeat adds the seconds through the API.
-            row = get_task_progress_model()._default_manager.get(user__username="frank", task=lesson)
+            row = get_task_progress_model()._default_manager.get(
+                user__username="frank", task=lesson
+            )
             deadline = time.monotonic() + 20
             while row.time_spent < 2 and time.monotonic() < deadline:
                 page.wait_for_timeout(500)
