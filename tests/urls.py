@@ -2,7 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-urlpatterns = [path("admin/", admin.site.urls)]
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("teach/", include("django_learning_progress.pages.urls")),
+]
 
 if settings.HAS_DRF:
     urlpatterns += [path("api/progress/", include("django_learning_progress.api.urls"))]
