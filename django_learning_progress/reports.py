@@ -213,7 +213,7 @@ def course_report(course: Any) -> dict[str, Any]:
 # -- the paged roster -------------------------------------------------------------------
 
 
-def roster_sorts() -> dict[str, tuple[str, Any]]:
+def roster_sorts() -> dict[str, tuple[Any, str]]:
     """The columns :func:`roster_listing` sorts by: ``{key: (label, field)}``.
 
     ``name`` (the learner's username), ``status``, ``percentage``, ``time``

@@ -21,6 +21,7 @@ from django.http import (
     HttpResponseBadRequest,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -142,7 +143,7 @@ def course_report(request: HttpRequest, course_id: str) -> HttpResponse:
 
 @never_cache
 @require_safe
-def course_export(request: HttpRequest, course_id: str) -> HttpResponse:
+def course_export(request: HttpRequest, course_id: str) -> HttpResponseBase:
     """A course's export as a streaming download.
 
     ``what`` is one of :data:`~django_learning_progress.exports.WHAT`
