@@ -416,3 +416,21 @@ def test_format_rates() -> None:
 def test_export_filename_is_safe() -> None:
     assert exports.export_filename(42, "progress", "csv") == "course-42-progress.csv"
     assert exports.export_filename('a"b/c é', "tasks", "jsonl") == "course-a_b_c__-tasks.jsonl"
+
+
+def test_pages_do_not_import_drf() -> None:
+    """The pages are core: they load without Django REST framework."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, django; django.setup(); "
+        "import django_learning_progress.pages.urls, django_learning_progress.exports; "
+        "assert not any(m.split('.')[0] == 'rest_framework' for m in sys.modules), 'DRF imported'"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "tests.settings_nodrf", "PATH": "/usr/bin:/bin"}
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
