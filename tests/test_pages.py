@@ -434,3 +434,21 @@ def test_pages_do_not_import_drf() -> None:
         [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_host_overrides_one_block_of_the_report(
+    client: Any, instructor: Any, course_tree: CourseTree, tmp_path: Path
+) -> None:
+    """A host extends the shipped report under the same name and replaces one block."""
+    report = tmp_path / "learning_progress" / "pages" / "course_report.html"
+    report.parent.mkdir(parents=True)
+    report.write_text(
+        '{% extends "learning_progress/pages/course_report.html" %}'
+        "{% block downloads %}<p>NO DOWNLOADS HERE</p>{% endblock %}"
+    )
+    templates = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+    client.force_login(instructor)
+    with override_settings(TEMPLATES=templates):
+        html = client.get(page_url(course_tree.course)).content.decode()
+    assert "NO DOWNLOADS HERE" in html and 'id="lp-downloads"' not in html
+    assert 'id="lp-roster"' in html
