@@ -65,7 +65,7 @@ def session_cookie(user: Any, base_url: str) -> dict[str, Any]:
 @pytest.mark.django_db(transaction=True)
 def test_instructor_pages_in_a_browser(live_server: Any, make_user: Any) -> None:
     tree = build_course("Browser course", pass_mark=Decimal("50"))
-    instructor = make_user(username="ines", is_staff=False)
+    instructor = make_user(username="ines", password="secret-pass", is_staff=False)
     tree.course.instructors.add(instructor)
     for n in range(LEARNERS):
         learner = make_user(username=f"learner{n:03d}")
@@ -96,11 +96,6 @@ def test_instructor_pages_in_a_browser(live_server: Any, make_user: Any) -> None
             ],
         )
         try:
-            # Anonymous: sent to the login page.
-            anonymous = browser.new_page()
-            anonymous.goto(url)
-            assert "/accounts/login/?next=" in anonymous.url
-
             # Another user: 403.
             other = browser.new_context()
             other.add_cookies([session_cookie(outsider, live_server.url)])  # type: ignore[list-item]
@@ -108,13 +103,18 @@ def test_instructor_pages_in_a_browser(live_server: Any, make_user: Any) -> None
             assert response is not None and response.status == 403
             other.close()
 
+            # Anonymous: sent to the login page, then back to the report once signed in.
             context = browser.new_context(
                 viewport={"width": 1280, "height": 900}, accept_downloads=True
             )
-            context.add_cookies([session_cookie(instructor, live_server.url)])  # type: ignore[list-item]
             page = context.new_page()
-            response = page.goto(url)
-            assert response is not None and response.status == 200
+            page.goto(url)
+            assert "/accounts/login/?next=" in page.url
+            page.fill("#id_username", "ines")
+            page.fill("#id_password", "secret-pass")
+            with page.expect_navigation():
+                page.click("input[type=submit]")
+            assert page.url == url
             page.wait_for_selector("#lp-report")
 
             # Figures, a bar's number, the histogram's axes and numbers.
