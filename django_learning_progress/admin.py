@@ -36,6 +36,7 @@ from django_learning_progress.models import (
     get_quiz_response_model,
     get_task_progress_model,
 )
+from django_learning_progress.pages import course_page_url
 from django_learning_progress.reports import course_report
 
 
@@ -113,6 +114,8 @@ class CourseEnrollmentAdmin(ProgressAdmin):
             "title": _("Progress report: %(course)s") % {"course": course},
             "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
             + f"?course={course.pk}",
+            # The instructor page, when the host has included the pages' URLs.
+            "pages_url": course_page_url(course),
         }
         return TemplateResponse(request, "learning_progress/admin/course_report.html", context)
 

@@ -20,7 +20,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from django_learning_progress import helpers, services
+from django_learning_progress import exports, helpers, services
 from django_learning_progress.choices import AttemptStatus
 from django_learning_progress.management.commands import export_progress
 from django_learning_progress.models import (
@@ -606,7 +606,7 @@ def test_keyset_pages_give_the_same_rows(
 ) -> None:
     """The keyset pages (PostgreSQL without server-side cursors) lose and repeat nothing."""
     streamed = {what: run(data.course_id, what=what)[0] for what in COLUMNS}
-    monkeypatch.setattr(export_progress, "reading_method", lambda alias: "pages")
+    monkeypatch.setattr(exports, "reading_method", lambda alias: "pages")
     for what in COLUMNS:
         with CaptureQueriesContext(connection) as queries:
             paged, _err = run(data.course_id, what=what, chunk_size=chunk_size)

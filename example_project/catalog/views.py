@@ -74,6 +74,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "roster_url": reverse(
                     "learning_progress:course-progress", kwargs={"course_id": course.pk}
                 ),
+                "report_url": reverse("learning_progress_pages:course-report", args=[course.pk]),
             }
             for course in courses
             if is_instructor(user, course)

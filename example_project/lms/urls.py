@@ -16,6 +16,8 @@ urlpatterns = [
     path("attempts/<int:pk>/", views.attempt_detail, name="attempt"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    # The instructor pages (course report and downloads), namespace "learning_progress_pages".
+    path("teach/", include("django_learning_progress.pages.urls")),
     # The progress REST API; its URL names live in the "learning_progress" namespace.
     path("api/progress/", include("django_learning_progress.api.urls")),
     path("api-auth/", include("rest_framework.urls")),  # log in/out links of the browsable API

@@ -37,7 +37,8 @@ from django.utils.dateparse import parse_datetime
 from django_learning_progress import signals, validation
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.content import get_content_adapter
-from django_learning_progress.management.commands.export_progress import FORMATS, ProgressBar
+from django_learning_progress.exports import FORMATS
+from django_learning_progress.management.commands.export_progress import ProgressBar
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
