@@ -1404,8 +1404,8 @@ def _regrade_chunk(
             percentage_after=after[3],
             passed_before=attempt.passed,
             passed_after=after[4],
-            status_before=attempt.status,
-            status_after=after[0],
+            status_before=str(attempt.status),
+            status_after=str(after[0]),
             responses_changed=regraded,
         )
         attempt.score_before_regrade = attempt.score
