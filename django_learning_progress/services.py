@@ -22,7 +22,7 @@ import copy
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -87,6 +87,7 @@ __all__ = [
     "start_task",
     "submit_attempt",
     "update_enrollment_settings",
+    "update_or_create_quiz_override",
 ]
 
 
@@ -989,6 +990,10 @@ MAX_EXTRA_TIME = timedelta(days=365)
 MAX_OVERRIDE_REASON_LENGTH = 2000
 
 
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+
+
 def _instructed_course_id(by: Any, quiz: Any, db: str, what: str) -> Any:
     """The quiz's course id, when ``by`` instructs that course (or is staff); else ``PermissionDenied``."""
     adapter = get_content_adapter()
@@ -1031,6 +1036,8 @@ def _override_values(
             refuse(name, "Must be a date and time (datetime.datetime).", "invalid")
         elif timezone.is_naive(value):
             refuse(name, "Must carry a time zone.", "naive")
+        elif not _EARLIEST <= value <= _LATEST:  # what every database stores
+            refuse(name, "Must be within the years 1900 to 9998.", "out_of_range")
     if (
         isinstance(opens_at, datetime)
         and isinstance(closes_at, datetime)
@@ -1124,6 +1131,34 @@ def set_quiz_override(
     One row per (user, quiz), also under concurrent calls. Sends
     ``quiz_override_changed`` unless nothing changed.
     """
+    return update_or_create_quiz_override(
+        quiz,
+        user,
+        by=by,
+        extra_attempts=extra_attempts,
+        extra_time=extra_time,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        reason=reason,
+    )[0]
+
+
+def update_or_create_quiz_override(
+    quiz: Any,
+    user: Any,
+    *,
+    by: Any,
+    extra_attempts: int | None = None,
+    extra_time: timedelta | None = None,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    reason: str = "",
+) -> tuple[Any, bool]:
+    """:func:`set_quiz_override`, returning ``(override, created)``.
+
+    ``created`` is true only for the call that created the row; of
+    concurrent calls exactly one sees it.
+    """
     adapter = get_content_adapter()
     _require(quiz, adapter.quiz_model, "quiz")
     _require_user(user)
@@ -1145,7 +1180,7 @@ def set_quiz_override(
                 override = objects.select_for_update().get(user=user, quiz=quiz)
         if action == "updated":
             if all(getattr(override, name) == value for name, value in values.items()):
-                return override
+                return override, False
             for name, value in values.items():
                 setattr(override, name, value)
             override.save(update_fields=[*values, "updated_at"])
@@ -1161,7 +1196,7 @@ def set_quiz_override(
             action=action,
             extended_attempt=extended,
         )
-    return override
+    return override, action == "created"
 
 
 def remove_quiz_override(quiz: Any, user: Any, *, by: Any) -> bool:
