@@ -68,6 +68,7 @@ __all__ = [
     "add_time_spent",
     "answer_question",
     "answer_questions",
+    "clean_quiz_override",
     "close_if_overdue",
     "close_overdue_attempts",
     "complete_enrollment",
@@ -1004,10 +1005,20 @@ def _instructed_course_id(by: Any, quiz: Any, db: str, what: str) -> Any:
     return course_id
 
 
-def _override_values(
-    extra_attempts: Any, extra_time: Any, opens_at: Any, closes_at: Any, reason: Any
+def clean_quiz_override(
+    *,
+    extra_attempts: Any = None,
+    extra_time: Any = None,
+    opens_at: Any = None,
+    closes_at: Any = None,
+    reason: Any = "",
 ) -> dict[str, Any]:
-    """The override's field values, or a ``ValidationError`` with every field's error."""
+    """The values :func:`set_quiz_override` would store, by field name.
+
+    Raises one ``ValidationError`` with an error (and its ``code``) for each
+    field that is not valid; changes nothing. For forms that want the
+    services' checks before they call them (the admin's does).
+    """
     errors: dict[str, ValidationError] = {}
 
     def refuse(name: str, message: str, code: str) -> None:
@@ -1165,7 +1176,13 @@ def update_or_create_quiz_override(
     _require_user(by, "by")
     db = _db()
     course_id = _instructed_course_id(by, quiz, db, "give accommodations")
-    values = _override_values(extra_attempts, extra_time, opens_at, closes_at, reason)
+    values = clean_quiz_override(
+        extra_attempts=extra_attempts,
+        extra_time=extra_time,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        reason=reason,
+    )
     objects = _objects(get_quiz_override_model(), db)
     with transaction.atomic(using=db):
         _lock_learner(user, course_id, db)
