@@ -22,7 +22,11 @@ from rest_framework.settings import api_settings
 
 from django_learning_progress import services
 from django_learning_progress.api._schema import INT, extend_schema_field
-from django_learning_progress.api.fields import StrictIntegerField, StrictPrimaryKeyRelatedField
+from django_learning_progress.api.fields import (
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+)
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
 from django_learning_progress.conf import app_settings
 from django_learning_progress.content import get_content_adapter
@@ -538,7 +542,7 @@ class QuizOverrideSerializer(QuizOverrideUpdateSerializer):
 
 
 class RegradeRequestSerializer(serializers.Serializer):
-    dry_run = serializers.BooleanField(
+    dry_run = StrictBooleanField(
         required=False, default=False, help_text="Only report what a regrade would change."
     )
 
