@@ -29,11 +29,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, router, transaction
-from django.db.models import Exists, F, Max, Model, OuterRef, Sum
+from django.db.models import Case, Exists, F, Max, Model, OuterRef, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import timezone
 
 from django_learning_progress import _sql, helpers, signals
+from django_learning_progress._expressions import AnyOf
 from django_learning_progress.access import is_instructor
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.conf import app_settings
@@ -1290,17 +1292,38 @@ class RegradeSummary:
     changed: list[RegradedAttempt] = field(default_factory=list)
 
 
-_REGRADED_RESPONSE_FIELDS = ["is_correct", "points_awarded", "graded_at"]
-_REGRADED_ATTEMPT_FIELDS = [
-    "status",
-    "score",
-    "max_score",
-    "percentage",
-    "passed",
-    "completed_at",
-    "score_before_regrade",
-    "regraded_at",
-]
+#: The most rows one regrade UPDATE sets (a chunk's changed responses may need more than one).
+_UPDATE_BATCH = 5000
+
+
+def _update_by_value(
+    model: type[Model], db: str, rows: list[Any], fields: list[str], **fixed: Any
+) -> None:
+    """Write ``fields`` of ``rows`` (model instances) as they are in memory, and ``fixed``.
+
+    One ``UPDATE`` per :data:`_UPDATE_BATCH` rows: each field becomes a
+    ``CASE`` over its distinct values (few: scores, flags, one timestamp),
+    each value with the list of primary keys that take it, so building the
+    statement costs Python time in proportion to the rows once, not rows
+    times fields expressions as ``bulk_update()`` does. ``fixed`` values come
+    first in the ``SET`` list (MariaDB assigns from left to right).
+    """
+    for start in range(0, len(rows), _UPDATE_BATCH):
+        batch = rows[start : start + _UPDATE_BATCH]
+        assignments: dict[str, Any] = dict(fixed)
+        for name in fields:
+            field: Any = model._meta.get_field(name)
+            groups: dict[Any, list[Any]] = {}
+            for row in batch:
+                groups.setdefault(getattr(row, field.attname), []).append(row.pk)
+            values = [(Value(value, output_field=field), pks) for value, pks in groups.items()]
+            if len(values) == 1:
+                assignments[name] = values[0][0]
+            else:
+                whens = [When(AnyOf(F("pk"), pks), then=value) for value, pks in values]
+                assignments[name] = Case(*whens, output_field=field)
+        keys = [row.pk for row in batch]
+        _objects(model, db).filter(AnyOf(F("pk"), keys)).update(**assignments)
 
 
 def regrade_quiz(
@@ -1335,7 +1358,8 @@ def regrade_quiz(
     signals). Attempts are regraded in transactions of ``chunk_size``, in
     primary key order, each taking a fixed number of statements whatever its
     size, plus the task and course updates of learners whose rule flips;
-    memory stays bounded by the chunk. ``progress(done, total)`` is called
+    memory holds one chunk, and the summary one small record per changed
+    attempt. ``progress(done, total)`` is called
     after each chunk. Only an instructor of the quiz's course or staff may
     regrade (else :class:`~django.core.exceptions.PermissionDenied`);
     ``by=None`` is a trusted caller such as the ``regrade_quiz`` command.
@@ -1483,10 +1507,25 @@ def _save_regrade(
     learners = {attempt.user_id for attempt, _record in changed}
     users = get_user_model()._default_manager.db_manager(db).in_bulk(learners)
     before = helpers.learner_quiz_outcomes(quiz, learners, using=db)
-    if responses:
-        _objects(get_quiz_response_model(), db).bulk_update(responses, _REGRADED_RESPONSE_FIELDS)
-    _objects(get_quiz_attempt_model(), db).bulk_update(
-        [attempt for attempt, _record in changed], _REGRADED_ATTEMPT_FIELDS
+    _update_by_value(
+        get_quiz_response_model(), db, responses, ["is_correct", "points_awarded", "graded_at"]
+    )
+    attempts = [attempt for attempt, _record in changed]
+    completed = [a.pk for a in attempts if a.status == AttemptStatus.COMPLETED]
+    now = attempts[0].regraded_at
+    _update_by_value(
+        get_quiz_attempt_model(),
+        db,
+        attempts,
+        ["status", "score", "max_score", "percentage", "passed"],
+        # The previous score, read by the UPDATE itself; first in the SET list.
+        score_before_regrade=F("score"),
+        regraded_at=Value(now),
+        completed_at=Case(
+            When(AnyOf(F("pk"), completed), then=Coalesce(F("completed_at"), Value(now))),
+            default=Value(None),
+            output_field=get_quiz_attempt_model()._meta.get_field("completed_at"),
+        ),
     )
     after = helpers.learner_quiz_outcomes(quiz, learners, using=db)
     latest: dict[Any, Any] = {}

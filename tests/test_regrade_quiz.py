@@ -95,6 +95,7 @@ def test_a_regrade_gives_the_scores_of_grading_from_scratch(
     regraded_tree.course.instructors.add(teacher)
     regraded = take(regraded_tree, learners, teacher)
     before = [figures(a) for a in regraded]
+    completed_at = {a.pk: a.completed_at for a in regraded}
 
     # The key of Q1 was wrong: "b1" is right; and Q0 is worth 3 marks now.
     regraded_tree.questions[1].answer = "b1"
@@ -134,11 +135,17 @@ def test_a_regrade_gives_the_scores_of_grading_from_scratch(
     assert [c.score_after for c in summary.changed] == [figures(a)[1] for a in fresh]
     # One signal per changed attempt, after commit, with the attempt's new fields.
     assert sorted(c["attempt"].pk for c in calls) == sorted(a.pk for a in regraded)
-    for attempt in regraded:
+    for attempt, old in zip(regraded, before, strict=True):
         attempt.refresh_from_db()
         assert attempt.regraded_at is not None
-    first = regraded[0]
-    assert first.score_before_regrade == before[0][1]
+        assert attempt.score_before_regrade == old[1]  # every attempt's own old score
+    # A completed attempt keeps its completion time; one now waiting for an essay has none.
+    assert [a.completed_at is not None for a in regraded] == [
+        f[0] == AttemptStatus.COMPLETED for f in (figures(a) for a in regraded)
+    ]
+    for attempt in regraded:
+        if completed_at[attempt.pk] is not None and attempt.status == AttemptStatus.COMPLETED:
+            assert attempt.completed_at == completed_at[attempt.pk]
     # Regrading again changes nothing.
     again = services.regrade_quiz(regraded_tree.quizzes[0], by=teacher)
     assert (again.attempts_checked, again.attempts_changed, again.changed) == (4, 0, [])
