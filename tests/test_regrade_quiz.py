@@ -327,3 +327,28 @@ def test_the_management_command(people: dict[str, Any]) -> None:
     for bad in ("99999", "1.5", "x"):
         with pytest.raises(CommandError):
             call_command("regrade_quiz", bad, stdout=StringIO(), stderr=StringIO())
+
+
+class Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_command_draws_a_progress_bar_on_a_terminal(people: dict[str, Any]) -> None:
+    learners, teacher = people["learners"], people["teacher"]
+    tree = make_tree("Bar", q1_answer="a1")
+    tree.course.instructors.add(teacher)
+    take(tree, learners, teacher)
+    err = Terminal()
+    call_command(
+        "regrade_quiz", str(tree.quizzes[0].pk), "--chunk-size", "3", stdout=StringIO(), stderr=err
+    )
+    bar = err.getvalue()
+    assert "] 3/4" in bar and "] 4/4 100%" in bar and bar.endswith("\n")
+    assert "[" not in call_output(tree)  # nothing of the bar without a terminal
+
+
+def call_output(tree: CourseTree) -> str:
+    err = StringIO()
+    call_command("regrade_quiz", str(tree.quizzes[0].pk), stdout=StringIO(), stderr=err)
+    return err.getvalue()
