@@ -36,6 +36,7 @@ from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, Ta
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
+    get_quiz_override_model,
     get_task_progress_model,
 )
 
@@ -221,8 +222,9 @@ def learner_course(
     required: tuple[str, list[Any]],
     quiz_ids: Sequence[Any] = (),
     using: str | None = None,
-) -> tuple[dict[str, Any] | None, list[tuple[Any, int, str, Any]]]:
-    """One learner's figures in one course, and their attempts at ``quiz_ids``.
+) -> tuple[dict[str, Any] | None, list[tuple[Any, int, str, Any]], dict[Any, int]]:
+    """One learner's figures in one course, their attempts at ``quiz_ids`` and the
+    extra attempts their quiz overrides give them there (``{quiz_id: extra}``).
 
     ``course`` is the SQL of a query selecting the course's key (no row when
     it does not exist: the figures are then ``None``). ``required`` is the SQL
@@ -294,9 +296,15 @@ def learner_course(
             {"user": user_id},
             {"quiz": quiz_ids},
         )
+        o = _Table(get_quiz_override_model(), using)
+        overrides_sql, overrides_params = o.rows(
+            ("quiz", "extra_attempts"), {"user": user_id}, {"quiz": quiz_ids}
+        )
         ctes.append(f"lp_att (quiz_id, num, status, percentage) AS ({attempts_sql})")
-        params += attempts_params
+        ctes.append(f"lp_ovr (quiz_id, extra) AS ({overrides_sql})")
+        params += attempts_params + overrides_params
         selects.append("SELECT 5, NULL, quiz_id, status, num, percentage, NULL, NULL FROM lp_att")
+        selects.append("SELECT 6, NULL, quiz_id, NULL, extra, NULL, NULL, NULL FROM lp_ovr")
     sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)}"
     task_of, quiz_of = t.converter("task"), a.converter("quiz")
     last_of, percent_of = t.converter("last_activity_at"), a.converter("percentage")
@@ -305,6 +313,7 @@ def learner_course(
     status_of: dict[Any, str] = {}
     spent, last, enrollment, exists = 0, None, None, False
     attempts = []
+    extras: dict[Any, int] = {}
     for kind, task, quiz, status, number, pct, at, done in t.fetch(sql, params):
         if kind == 0:
             key, position = task_of(task), int(number)
@@ -321,12 +330,14 @@ def learner_course(
             )
         elif kind == 4:
             exists = True
-        else:
+        elif kind == 5:
             attempts.append(
                 (quiz_of(quiz), int(number), status, None if pct is None else percent_of(pct))
             )
+        else:
+            extras[quiz_of(quiz)] = int(number or 0)
     if not exists:
-        return None, attempts
+        return None, attempts, extras
     done_status, started_status = TaskStatus.COMPLETED.value, TaskStatus.IN_PROGRESS.value
     statuses = [status_of.get(task) for task in required_at]
     todo = [task for task in required_at if status_of.get(task) != done_status]
@@ -342,7 +353,7 @@ def learner_course(
         "enrolled_at": enrolled_at,
         "completed_at": completed_at,
     }
-    return figures, attempts
+    return figures, attempts, extras
 
 
 def learner_courses(

@@ -1,8 +1,8 @@
-"""Abstract bases of the four progress models.
+"""Abstract bases of the four progress models, and of the per-learner quiz override.
 
-Hosts that need extra fields subclass these and swap their model in with the
-``LEARNING_PROGRESS_*_MODEL`` settings (before the first ``migrate``); see
-:doc:`/models`. Every ``related_name`` and constraint name is built from
+Hosts that need extra fields subclass the four progress models and swap their
+model in with the ``LEARNING_PROGRESS_*_MODEL`` settings (before the first
+``migrate``); see :doc:`/models`. The quiz override is not swappable. Every ``related_name`` and constraint name is built from
 ``%(app_label)s_%(class)s`` so that two concrete subclasses never clash.
 Indexes are left unnamed: Django derives a short unique name per table.
 
@@ -13,16 +13,21 @@ Deletion rules (``on_delete``):
   refused (``PROTECT``): graded attempts and recorded time are never destroyed
   as a side effect of editing content. Delete or archive the progress records
   first if that is really what you want;
-* deleting an **attempt** deletes its responses.
+* deleting an **attempt** deletes its responses;
+* a **quiz override** is configuration, not progress: deleting its user or its
+  quiz deletes it, and deleting the instructor who made it keeps it
+  (``created_by`` becomes empty).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -210,6 +215,20 @@ class AbstractQuizAttempt(models.Model):
     time_taken = models.PositiveIntegerField(
         _("time taken"), null=True, blank=True, help_text=_("Whole seconds.")
     )
+    score_before_regrade = models.DecimalField(
+        _("score before regrade"),
+        null=True,
+        blank=True,
+        max_digits=10,
+        decimal_places=3,
+        help_text=_("The score before the latest regrade that changed this attempt."),
+    )
+    regraded_at = models.DateTimeField(
+        _("regraded at"),
+        null=True,
+        blank=True,
+        help_text=_("When a regrade of the quiz last changed this attempt."),
+    )
 
     class Meta:
         abstract = True
@@ -299,9 +318,97 @@ class AbstractQuizResponse(models.Model):
         return f"{attempt.user}: {self.question} (attempt {attempt.attempt_number})"
 
 
+class AbstractQuizOverride(models.Model):
+    """One learner's accommodation at one quiz: one row per (user, quiz).
+
+    The effective rules of the quiz for the learner are the content adapter's
+    rules plus the override (see
+    :func:`~django_learning_progress.helpers.effective_quiz_rules`):
+    ``extra_attempts`` adds to a limited number of attempts, ``extra_time`` to
+    a time limit, and ``opens_at`` / ``closes_at`` replace the quiz's window
+    when set (empty: no change). Write it with
+    :func:`~django_learning_progress.services.set_quiz_override`.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name=_RELATED_NAME,
+        related_query_name=_RELATED_QUERY_NAME,
+        verbose_name=_("user"),
+        db_index=False,  # covered by the (user, quiz) unique constraint
+    )
+    quiz = models.ForeignKey(
+        model_setting("quiz"),
+        on_delete=models.CASCADE,
+        related_name=_RELATED_NAME,
+        related_query_name=_RELATED_QUERY_NAME,
+        verbose_name=_("quiz"),
+    )
+    extra_attempts = models.PositiveIntegerField(
+        _("extra attempts"),
+        default=0,
+        help_text=_("Added to the quiz's maximum number of attempts, when it has one."),
+    )
+    extra_time = models.DurationField(
+        _("extra time"),
+        default=timedelta(0),
+        help_text=_("Added to the quiz's time limit, when it has one."),
+    )
+    opens_at = models.DateTimeField(
+        _("opens at"), null=True, blank=True, help_text=_("Empty: the quiz's own.")
+    )
+    closes_at = models.DateTimeField(
+        _("closes at"), null=True, blank=True, help_text=_("Empty: the quiz's own.")
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="%(app_label)s_%(class)s_created",
+        related_query_name="%(app_label)s_%(class)s_created",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+        verbose_name = _("quiz override")
+        verbose_name_plural = _("quiz overrides")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "quiz"], name="%(app_label)s_%(class)s_user_quiz_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(extra_time__gte=timedelta(0)),
+                name="%(app_label)s_%(class)s_extra_time_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True)
+                | Q(closes_at__isnull=True)
+                | Q(opens_at__lt=F("closes_at")),
+                name="%(app_label)s_%(class)s_window_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} at {self.quiz_id}"
+
+    def clean(self) -> None:
+        """Refuse a window that closes before it opens (as the services do)."""
+        if self.opens_at and self.closes_at and self.opens_at >= self.closes_at:
+            raise ValidationError(
+                {"closes_at": _("Must be later than the override's opening time.")}
+            )
+
+
 __all__ = [
     "AbstractCourseEnrollment",
     "AbstractQuizAttempt",
+    "AbstractQuizOverride",
     "AbstractQuizResponse",
     "AbstractTaskProgress",
 ]

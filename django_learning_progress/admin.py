@@ -14,16 +14,19 @@ its own model with them::
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils.html import format_html
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from django_learning_progress import services
@@ -33,6 +36,7 @@ from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
+    get_quiz_override_model,
     get_quiz_response_model,
     get_task_progress_model,
 )
@@ -83,9 +87,34 @@ class CourseEnrollmentAdmin(ProgressAdmin):
     raw_id_fields = ["user", "course"]
     # State changes go through the services (actions below), so signals fire
     # and completion stays consistent.
-    readonly_fields = ["status", "enrolled_at", "completed_at", "dropped_at", "updated_at"]
+    readonly_fields = [
+        "status",
+        "enrolled_at",
+        "completed_at",
+        "dropped_at",
+        "updated_at",
+        "quiz_overrides",
+    ]
     ordering = ["-id"]
     actions = ["complete_selected", "reopen_selected", "drop_selected"]
+
+    @admin.display(description=_("Quiz overrides"))
+    def quiz_overrides(self, enrollment: Any) -> str:
+        """The learner's accommodations at the course's quizzes, each linked (one query)."""
+        if enrollment.pk is None:
+            return "-"
+        quizzes = get_content_adapter().course_quizzes(enrollment.course_id).order_by()
+        overrides = (
+            get_quiz_override_model()
+            ._default_manager.filter(user=enrollment.user_id, quiz__in=quizzes.values("pk"))
+            .select_related("quiz")
+            .order_by("pk")
+        )
+        rows = [(override_url(o), f"{o.quiz}: {describe_override(o)}") for o in overrides]
+        if not rows:
+            return "-"
+        return format_html_join(mark_safe("<br>"), '<a href="{}">{}</a>', rows)
+
     change_list_template = "learning_progress/admin/enrollment_change_list.html"
 
     def get_urls(self) -> list[Any]:
@@ -201,6 +230,8 @@ class QuizAttemptAdmin(ProgressAdmin):
         "completed_at",
         "deadline_at",
         "time_taken",
+        "score_before_regrade",
+        "regraded_at",
     ]
     inlines = [QuizResponseInline]
     ordering = ["-id"]
@@ -220,6 +251,124 @@ class QuizResponseAdmin(admin.ModelAdmin):
         return [f"attempt__{_user_search_field()}__exact"]
 
 
+def override_url(override: Any) -> str:
+    """The admin change page of a quiz override, or ``""`` when the admin has none."""
+    opts = override._meta
+    try:
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[override.pk])
+    except NoReverseMatch:
+        return ""
+
+
+def describe_override(override: Any) -> str:
+    """What an override changes, in a few words (``"+1 attempt, +10 min"``)."""
+    parts = []
+    if override.extra_attempts:
+        plural = "s" if override.extra_attempts != 1 else ""
+        parts.append(f"+{override.extra_attempts} attempt{plural}")
+    if override.extra_time:
+        minutes = override.extra_time.total_seconds() / 60
+        parts.append(f"+{minutes:g} min")
+    if override.opens_at:
+        parts.append(f"opens {override.opens_at:%Y-%m-%d %H:%M}")
+    if override.closes_at:
+        parts.append(f"closes {override.closes_at:%Y-%m-%d %H:%M}")
+    return ", ".join(parts) or str(_("no change"))
+
+
+class QuizOverrideKindFilter(admin.SimpleListFilter):
+    """Filter overrides by what they change."""
+
+    title = _("changes")
+    parameter_name = "changes"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, Any]]:
+        return [
+            ("attempts", _("Extra attempts")),
+            ("time", _("Extra time")),
+            ("window", _("Own window")),
+        ]
+
+    def queryset(self, request: Any, queryset: Any) -> Any:
+        if self.value() == "attempts":
+            return queryset.filter(extra_attempts__gt=0)
+        if self.value() == "time":
+            return queryset.filter(extra_time__gt=timedelta(0))
+        if self.value() == "window":
+            return queryset.filter(Q(opens_at__isnull=False) | Q(closes_at__isnull=False))
+        return queryset
+
+
+class QuizOverrideForm(forms.ModelForm):
+    """Checks the values as :func:`~django_learning_progress.services.set_quiz_override` does."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        names = ("extra_attempts", "extra_time", "opens_at", "closes_at", "reason")
+        values = {name: cleaned.get(name) for name in names if name not in self.errors}
+        values["reason"] = values.get("reason") or ""
+        try:
+            services.clean_quiz_override(**values)
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                self.add_error(name, errors)
+        return cleaned
+
+
+class QuizOverrideAdmin(ProgressAdmin):
+    """Learners' quiz accommodations. Saving and deleting go through the
+    services: the instructor check applies, open attempts get their extra
+    time, and ``quiz_override_changed`` is sent."""
+
+    form = QuizOverrideForm
+    list_display = [
+        "id",
+        "user",
+        "quiz",
+        "extra_attempts",
+        "extra_time",
+        "opens_at",
+        "closes_at",
+        "created_by",
+        "updated_at",
+    ]
+    list_filter = [
+        QuizOverrideKindFilter,
+        ("quiz", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+        "updated_at",
+    ]
+    list_select_related = ["user", "quiz", "created_by"]
+    raw_id_fields = ["user", "quiz"]
+    readonly_fields = ["created_by", "created_at", "updated_at"]
+    ordering = ["-id"]
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        # The learner and the quiz of an existing override stay; remove it instead.
+        fixed = ["user", "quiz"] if obj is not None else []
+        return [*fixed, *self.readonly_fields]
+
+    def save_model(self, request: Any, obj: Any, form: Any, change: bool) -> None:
+        saved = services.set_quiz_override(
+            obj.quiz,
+            obj.user,
+            by=request.user,
+            extra_attempts=obj.extra_attempts,
+            extra_time=obj.extra_time,
+            opens_at=obj.opens_at,
+            closes_at=obj.closes_at,
+            reason=obj.reason,
+        )
+        obj.pk = saved.pk
+
+    def delete_model(self, request: Any, obj: Any) -> None:
+        services.remove_quiz_override(obj.quiz, obj.user, by=request.user)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        for override in queryset.select_related("quiz", "user"):
+            services.remove_quiz_override(override.quiz, override.user, by=request.user)
+
+
 def _register(model: type[Model], admin_class: type[admin.ModelAdmin]) -> None:
     # Only the library's own concrete models; a swapped-in host model is the
     # host's to register (with the classes above).
@@ -233,3 +382,4 @@ if is_configured():
     _register(get_task_progress_model(), TaskProgressAdmin)
     _register(get_quiz_attempt_model(), QuizAttemptAdmin)
     _register(get_quiz_response_model(), QuizResponseAdmin)
+    _register(get_quiz_override_model(), QuizOverrideAdmin)

@@ -26,8 +26,10 @@ from django.db.models import (
     F,
     FilteredRelation,
     Max,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
@@ -44,6 +46,7 @@ from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
+    get_quiz_override_model,
     get_task_progress_model,
 )
 
@@ -117,7 +120,7 @@ def course_figures(
     ``enrolled_at``, ``completed_at``. ``using`` names the database to read
     (the read router's by default).
     """
-    figures, _attempts = _learner_course(user, course, (), using)
+    figures, _attempts, _extras = _learner_course(user, course, (), using)
     if "percentage" in fields:
         figures["percentage"] = _percentage(figures["tasks_completed"], figures["tasks_total"])
     return {name: figures[name] for name in fields}
@@ -125,7 +128,7 @@ def course_figures(
 
 def _learner_course(
     user: Any, course: Any, quiz_ids: Iterable[Any], using: str | None
-) -> tuple[dict[str, Any], list[tuple[Any, int, str, Any]]]:
+) -> tuple[dict[str, Any], list[tuple[Any, int, str, Any]], dict[Any, int]]:
     """The figures of :func:`_sql.learner_course`; ``DoesNotExist`` for a missing course."""
     adapter = get_content_adapter()
     course_id = _pk(course)
@@ -137,7 +140,7 @@ def _learner_course(
         manager = course_model._default_manager.db_manager(alias)
         return manager.filter(pk=course_id).order_by().values_list("pk")
 
-    figures, attempts = _sql.learner_course(
+    figures, attempts, extras = _sql.learner_course(
         _pk(user),
         course_id,
         _compiled.compiled(("course", course_id, alias), adapter, course_row, compile),
@@ -147,7 +150,7 @@ def _learner_course(
     )
     if figures is None:
         raise course_model.DoesNotExist(f"No course with pk {course_id!r}.")
-    return figures, attempts
+    return figures, attempts, extras
 
 
 def _required_sql(course_id: Any, alias: str) -> tuple[str, list[Any]]:
@@ -207,7 +210,8 @@ class QuizOutcome:
     passed: bool
     #: An attempt was submitted (it may still await manual grading).
     submitted: bool
-    #: Every allowed attempt is used and closed (never, for unlimited attempts).
+    #: Every allowed attempt (the effective number, with the learner's override)
+    #: is used and closed; never, for unlimited attempts.
     exhausted: bool
     #: The adapter's ``quiz_completion_rule(quiz)``.
     rule: str
@@ -230,7 +234,10 @@ def quiz_outcomes(
     ``using`` names the database to read (the queryset's own by default).
     """
     adapter = get_content_adapter()
-    figures = ex.quiz_grade_annotations(_pk(user))
+    figures = {
+        **ex.quiz_grade_annotations(_pk(user)),
+        "extra_attempts": _extra_attempts(_pk(user), OuterRef("pk")),
+    }
     # Annotated under names no field or attribute of the host's quiz model has.
     alias = ex.free_names(quizzes.model, figures)
     if using is not None:
@@ -246,15 +253,31 @@ def quiz_outcomes(
             grade = getattr(quiz, alias[f"grade_{method}"])
             grade = None if grade is None else Decimal(grade).quantize(PERCENT, ROUND_HALF_UP)
         submitted = getattr(quiz, alias["attempts_submitted"])
-        outcomes.append(_outcome(quiz, grade, submitted, getattr(quiz, alias["attempts_closed"])))
+        closed = getattr(quiz, alias["attempts_closed"])
+        extra = getattr(quiz, alias["extra_attempts"]) or 0
+        outcomes.append(_outcome(quiz, grade, submitted, closed, extra))
     return outcomes
 
 
-def _outcome(quiz: Any, grade: Decimal | None, submitted: int, closed: int) -> QuizOutcome:
-    """The :class:`QuizOutcome` of a grade and the numbers of submitted and closed attempts."""
+def _extra_attempts(user: Any, quiz: Any) -> Subquery:
+    """The learner's override's ``extra_attempts`` at ``quiz`` (a subquery; ``None`` without one)."""
+    overrides = get_quiz_override_model()._default_manager.filter(user=user, quiz=quiz)
+    return Subquery(overrides.order_by().values("extra_attempts")[:1])
+
+
+def _outcome(
+    quiz: Any, grade: Decimal | None, submitted: int, closed: int, extra_attempts: int = 0
+) -> QuizOutcome:
+    """The :class:`QuizOutcome` of a grade and the numbers of submitted and closed attempts.
+
+    ``extra_attempts`` comes from the learner's override: the allowed attempts
+    are the effective ones.
+    """
     adapter = get_content_adapter()
     pass_mark = adapter.pass_mark(quiz)
     allowed = adapter.max_attempts(quiz)
+    if allowed is not None:
+        allowed += extra_attempts
     return QuizOutcome(
         quiz=quiz,
         grade=grade,
@@ -263,6 +286,51 @@ def _outcome(quiz: Any, grade: Decimal | None, submitted: int, closed: int) -> Q
         exhausted=allowed is not None and closed >= allowed,
         rule=adapter.quiz_completion_rule(quiz),
     )
+
+
+def learner_quiz_outcomes(
+    quiz: Any, users: Iterable[Any], *, using: str | None = None
+) -> dict[Any, QuizOutcome]:
+    """``{user_id: QuizOutcome}`` at one ``quiz`` for many learners, in two queries.
+
+    The learners' attempts at the quiz, then their overrides (for the
+    effective number of attempts), whatever the number of learners: what
+    :func:`quiz_outcomes` says of each learner, for a batch of them (a quiz
+    regrade reads it before and after each chunk). ``using`` names the
+    database to read (the read router's by default).
+    """
+    adapter = get_content_adapter()
+    user_ids = list(dict.fromkeys(_pk(u) for u in users))
+    if not user_ids:
+        return {}
+    rows = (
+        get_quiz_attempt_model()
+        ._default_manager.db_manager(using)
+        .filter(ex.AnyOf(F("user"), user_ids), quiz=_pk(quiz))
+        .values_list("user_id", "attempt_number", "status", "percentage")
+    )
+    mine: dict[Any, list[tuple[int, str, Any]]] = {u: [] for u in user_ids}
+    for user_id, number, status, percentage in rows:
+        mine[user_id].append((number, status, percentage))
+    extra = dict(
+        get_quiz_override_model()
+        ._default_manager.db_manager(using)
+        .filter(ex.AnyOf(F("user"), user_ids), quiz=_pk(quiz))
+        .values_list("user_id", "extra_attempts")
+    )
+    method = adapter.grade_method(quiz)
+    outcomes = {}
+    for user_id, attempts in mine.items():
+        completed = [
+            (n, p) for n, st, p in attempts if st == AttemptStatus.COMPLETED and p is not None
+        ]
+        submitted = sum(
+            st in (AttemptStatus.SUBMITTED, AttemptStatus.COMPLETED) for _n, st, _p in attempts
+        )
+        closed = sum(st != AttemptStatus.IN_PROGRESS for _n, st, _p in attempts)
+        grade = grade_over_attempts(method, completed)
+        outcomes[user_id] = _outcome(quiz, grade, submitted, closed, extra.get(user_id, 0))
+    return outcomes
 
 
 def quiz_results(user: Any, quizzes: QuerySet[Any]) -> list[tuple[Any, Decimal | None, bool]]:
@@ -369,7 +437,7 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
     """
     adapter = get_content_adapter()
     quizzes, flag = _course_quizzes(_pk(course), router.db_for_read(adapter.quiz_model))
-    row, attempts = _learner_course(user, course, [quiz.pk for quiz in quizzes], None)
+    row, attempts, extras = _learner_course(user, course, [quiz.pk for quiz in quizzes], None)
     by_quiz: dict[Any, list[tuple[int, str, Any]]] = {}
     for quiz_id, number, status, percentage in attempts:
         by_quiz.setdefault(quiz_id, []).append((number, status, percentage))
@@ -382,7 +450,7 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
             st in (AttemptStatus.SUBMITTED, AttemptStatus.COMPLETED) for _n, st, _p in mine
         )
         closed = sum(st != AttemptStatus.IN_PROGRESS for _n, st, _p in mine)
-        outcomes.append(_outcome(quiz, grade, submitted, closed))
+        outcomes.append(_outcome(quiz, grade, submitted, closed, extras.get(quiz.pk) or 0))
     in_course = [o for o in outcomes if getattr(o.quiz, flag["of_course"])]
     required = [o for o in outcomes if getattr(o.quiz, flag["required"])]
     row["percentage"] = _percentage(row["tasks_completed"], row["tasks_total"])
@@ -459,14 +527,67 @@ def get_progress_stats(user: Any, course: Any) -> dict[str, Any]:
     }
 
 
-def attempt_deadline(quiz: Any, started_at: datetime) -> datetime | None:
-    """The deadline of an attempt at ``quiz`` started at ``started_at``.
+@dataclass(frozen=True)
+class QuizRules:
+    """A quiz's rules for one learner: the adapter's, plus the learner's override
+    (see :func:`effective_quiz_rules`)."""
 
-    The earlier of the start plus the quiz's time limit and the quiz's close
-    time (``adapter.quiz_closes_at()``), as Moodle does; ``None`` without either.
+    #: Attempts allowed; ``None``: unlimited.
+    max_attempts: int | None
+    #: How long an attempt may last; ``None``: no limit.
+    time_limit: timedelta | None
+    #: When attempts may start; ``None``: open from the start.
+    opens_at: datetime | None
+    #: When the quiz closes; ``None``: never.
+    closes_at: datetime | None
+
+
+def get_quiz_override(user: Any, quiz: Any, *, using: str | None = None) -> Any:
+    """``user``'s :class:`~django_learning_progress.models.QuizOverride` at ``quiz``, or ``None``.
+
+    One query, on database ``using`` (the read router's by default).
+    """
+    return (
+        get_quiz_override_model()
+        ._default_manager.db_manager(using)
+        .filter(user=_pk(user), quiz=_pk(quiz))
+        .first()
+    )
+
+
+def effective_quiz_rules(quiz: Any, override: Any = None) -> QuizRules:
+    """The rules of ``quiz`` for a learner with ``override`` (``None``: no override). No query.
+
+    * attempts: the adapter's ``max_attempts()`` plus ``extra_attempts``
+      (unlimited stays unlimited);
+    * time limit: the adapter's ``time_limit()`` plus ``extra_time`` (a quiz
+      without a time limit stays without one);
+    * window: the override's ``opens_at`` and ``closes_at`` where set, else
+      the adapter's ``quiz_opens_at()`` and ``quiz_closes_at()``.
     """
     adapter = get_content_adapter()
-    limit, closes = adapter.time_limit(quiz), adapter.quiz_closes_at(quiz)
+    allowed, limit = adapter.max_attempts(quiz), adapter.time_limit(quiz)
+    opens, closes = adapter.quiz_opens_at(quiz), adapter.quiz_closes_at(quiz)
+    if override is not None:
+        if allowed is not None:
+            allowed += override.extra_attempts
+        if limit is not None and override.extra_time:
+            limit += override.extra_time
+        opens = override.opens_at or opens
+        closes = override.closes_at or closes
+    return QuizRules(max_attempts=allowed, time_limit=limit, opens_at=opens, closes_at=closes)
+
+
+def attempt_deadline(quiz: Any, started_at: datetime, override: Any = None) -> datetime | None:
+    """The deadline of an attempt at ``quiz`` started at ``started_at``.
+
+    The earlier of the start plus the time limit and the close time, as
+    Moodle does; ``None`` without either. Both are the effective rules of
+    :func:`effective_quiz_rules` for a learner with ``override`` (the adapter's
+    own without one).
+    """
+    rules = effective_quiz_rules(quiz, override)
+    limit, closes = rules.time_limit, rules.closes_at
     ends = [t for t in (started_at + limit if limit else None, closes) if t is not None]
     return min(ends) if ends else None
 
@@ -488,11 +609,14 @@ class QuizStatus:
     quiz_id: Any
     #: Attempts started so far, abandoned ones included (they count).
     attempts_used: int
-    #: Attempts allowed (``adapter.max_attempts()``); ``None``: unlimited.
+    #: Attempts allowed, with the learner's override (:func:`effective_quiz_rules`);
+    #: ``None``: unlimited.
     attempts_allowed: int | None
-    #: How long an attempt may last (``adapter.time_limit()``); ``None``: no limit.
+    #: How long an attempt may last, with the override; ``None``: no limit.
     time_limit: timedelta | None
+    #: When attempts may start, with the override; ``None``: open from the start.
     opens_at: datetime | None
+    #: When the quiz closes, with the override; ``None``: never.
     closes_at: datetime | None
     #: The attempt in progress (and not past its deadline), if any.
     open_attempt_id: Any
@@ -511,9 +635,11 @@ def quiz_status(user: Any, quiz: Any) -> QuizStatus:
     """What a quiz page shows ``user`` about ``quiz``: attempts used and allowed,
     time limit, window, open attempt, grade, and whether they can start now.
 
-    Two queries (the enrollment, then the learner's attempts), one more when
-    ``quiz`` is a primary key, and one to follow a multi-step course lookup of
-    the quiz. ``reason`` is the first that applies of ``"not_enrolled"`` (and
+    The attempts allowed, the time limit and the window are the learner's
+    effective rules (:func:`effective_quiz_rules`, with their override).
+    Three queries (the enrollment, the override, then the learner's
+    attempts), one more when ``quiz`` is a primary key, and one to follow a
+    multi-step course lookup of the quiz. ``reason`` is the first that applies of ``"not_enrolled"`` (and
     ``AUTO_ENROLL`` off), ``"attempt_open"`` (resume it: starting returns it),
     ``"quiz_not_open"``, ``"quiz_closed"`` and ``"max_attempts"``.
     """
@@ -530,6 +656,7 @@ def quiz_status(user: Any, quiz: Any) -> QuizStatus:
         )
         .exists()
     )
+    rules = effective_quiz_rules(quiz, get_quiz_override(user, quiz))
     attempts = list(
         get_quiz_attempt_model()
         ._default_manager.filter(user=_pk(user), quiz=quiz.pk)
@@ -554,8 +681,7 @@ def quiz_status(user: Any, quiz: Any) -> QuizStatus:
 
     grade = grade_over_attempts(adapter.grade_method(quiz), completed)
     pass_mark = adapter.pass_mark(quiz)
-    allowed = adapter.max_attempts(quiz)
-    opens, closes = adapter.quiz_opens_at(quiz), adapter.quiz_closes_at(quiz)
+    allowed, opens, closes = rules.max_attempts, rules.opens_at, rules.closes_at
     reasons = [
         ("not_enrolled", not enrolled and not app_settings.AUTO_ENROLL),
         ("attempt_open", open_attempt[0] is not None),
@@ -568,7 +694,7 @@ def quiz_status(user: Any, quiz: Any) -> QuizStatus:
         quiz_id=quiz.pk,
         attempts_used=used,
         attempts_allowed=allowed,
-        time_limit=adapter.time_limit(quiz),
+        time_limit=rules.time_limit,
         opens_at=opens,
         closes_at=closes,
         open_attempt_id=open_attempt[0],

@@ -1,7 +1,8 @@
-"""Concrete, swappable progress models and their loaders.
+"""Concrete, swappable progress models, the quiz override model, and their loaders.
 
 App code (and host code) should only use the loaders, which return the
 model currently configured by the ``LEARNING_PROGRESS_*_MODEL`` settings.
+:class:`QuizOverride` is not swappable.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from django.apps import apps
 from django_learning_progress.abstract_models import (
     AbstractCourseEnrollment,
     AbstractQuizAttempt,
+    AbstractQuizOverride,
     AbstractQuizResponse,
     AbstractTaskProgress,
 )
@@ -37,6 +39,11 @@ class QuizResponse(AbstractQuizResponse):
         swappable = "LEARNING_PROGRESS_QUIZ_RESPONSE_MODEL"
 
 
+class QuizOverride(AbstractQuizOverride):
+    class Meta(AbstractQuizOverride.Meta):
+        pass
+
+
 def get_enrollment_model() -> type[AbstractCourseEnrollment]:
     """The active enrollment model (``LEARNING_PROGRESS_ENROLLMENT_MODEL``)."""
     return apps.get_model(model_setting("enrollment"), require_ready=False)
@@ -55,3 +62,8 @@ def get_quiz_attempt_model() -> type[AbstractQuizAttempt]:
 def get_quiz_response_model() -> type[AbstractQuizResponse]:
     """The active quiz response model (``LEARNING_PROGRESS_QUIZ_RESPONSE_MODEL``)."""
     return apps.get_model(model_setting("quiz_response"), require_ready=False)
+
+
+def get_quiz_override_model() -> type[AbstractQuizOverride]:
+    """The quiz override model (not swappable: always :class:`QuizOverride`)."""
+    return apps.get_model("learning_progress", "QuizOverride", require_ready=False)

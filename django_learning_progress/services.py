@@ -12,37 +12,49 @@ Errors:
   request that the current state refuses (``code`` tells which, e.g.
   ``"not_enrolled"``, ``"max_attempts"``, ``"attempt_closed"``);
 * :class:`~django.core.exceptions.PermissionDenied` when ``user`` is not the
-  owner of the attempt passed.
+  owner of the attempt passed, or ``by`` does not instruct the quiz's course
+  (overrides and regrading).
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import router, transaction
-from django.db.models import Exists, F, Max, Model, OuterRef, Sum
+from django.db import IntegrityError, router, transaction
+from django.db.models import Case, Exists, F, Max, Model, OuterRef, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import timezone
 
 from django_learning_progress import _sql, helpers, signals
+from django_learning_progress._expressions import AnyOf
+from django_learning_progress.access import is_instructor
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.conf import app_settings
 from django_learning_progress.content import get_content_adapter, to_points
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
+    get_quiz_override_model,
     get_quiz_response_model,
     get_task_progress_model,
 )
-from django_learning_progress.validation import check_json, field_error, first_code, parse_pk
+from django_learning_progress.validation import (
+    check_json,
+    field_error,
+    find_json_problem,
+    first_code,
+    parse_pk,
+)
 
 logger = logging.getLogger("django_learning_progress.signals")
 services_logger = logging.getLogger("django_learning_progress.services")
@@ -50,10 +62,17 @@ services_logger = logging.getLogger("django_learning_progress.services")
 PERCENT = Decimal("0.01")
 
 __all__ = [
+    "MAX_EXTRA_ATTEMPTS",
+    "MAX_EXTRA_TIME",
+    "MAX_OVERRIDE_REASON_LENGTH",
+    "REGRADE_CHUNK_SIZE",
+    "RegradeSummary",
+    "RegradedAttempt",
     "abandon_attempt",
     "add_time_spent",
     "answer_question",
     "answer_questions",
+    "clean_quiz_override",
     "close_if_overdue",
     "close_overdue_attempts",
     "complete_enrollment",
@@ -65,12 +84,16 @@ __all__ = [
     "get_or_start_task",
     "grade_response",
     "record_heartbeat",
+    "regrade_quiz",
+    "remove_quiz_override",
     "reopen_enrollment",
     "reset_task",
+    "set_quiz_override",
     "start_attempt",
     "start_task",
     "submit_attempt",
     "update_enrollment_settings",
+    "update_or_create_quiz_override",
 ]
 
 
@@ -622,6 +645,19 @@ def _apply_quiz_rule(
         _update_course_completion(user, attempt.course_id, db, allow_reopen=undone())
 
 
+def _percentage_passed(
+    score: Decimal, max_score: Decimal | None, pass_mark: Decimal | None
+) -> tuple[Decimal, bool]:
+    """The percentage of a fully graded attempt, and whether it passes ``pass_mark``."""
+    max_score = max_score or Decimal(0)
+    percentage = (
+        min(Decimal(100), score * 100 / max_score).quantize(PERCENT, ROUND_HALF_UP)
+        if max_score > 0
+        else Decimal(0)
+    )
+    return percentage, pass_mark is None or percentage >= pass_mark
+
+
 def _finish(attempt: Any, score: Decimal, db: str, *, also_save: tuple[str, ...] = ()) -> None:
     """Record the final score of a fully graded attempt and send ``quiz_attempt_graded``.
 
@@ -630,14 +666,7 @@ def _finish(attempt: Any, score: Decimal, db: str, *, also_save: tuple[str, ...]
     adapter = get_content_adapter()
     # The base manager: a quiz the host has since soft-deleted is graded all the same.
     quiz = adapter.quiz_model._base_manager.db_manager(db).get(pk=attempt.quiz_id)
-    max_score = attempt.max_score or Decimal(0)
-    percentage = (
-        min(Decimal(100), score * 100 / max_score).quantize(PERCENT, ROUND_HALF_UP)
-        if max_score > 0
-        else Decimal(0)
-    )
-    pass_mark = adapter.pass_mark(quiz)
-    passed = pass_mark is None or percentage >= pass_mark
+    percentage, passed = _percentage_passed(score, attempt.max_score, adapter.pass_mark(quiz))
     before = (attempt.status, attempt.score, attempt.percentage, attempt.passed)
     if before == (AttemptStatus.COMPLETED, score, percentage, passed):
         return  # a regrade that changes nothing
@@ -700,8 +729,11 @@ def start_attempt(user: Any, quiz: Any) -> Any:
     burns an attempt. Attempt numbers are 1, 2, ... without gaps, even under
     concurrent calls; past the quiz's ``max_attempts`` it raises
     ``ValidationError(code="max_attempts")``, before the quiz opens
-    ``"quiz_not_open"`` and from its close time ``"quiz_closed"``.
-    ``deadline_at`` is :func:`~django_learning_progress.helpers.attempt_deadline`. Sends
+    ``"quiz_not_open"`` and from its close time ``"quiz_closed"``. These are
+    the learner's effective rules: the adapter's plus their quiz override
+    (:func:`~django_learning_progress.helpers.effective_quiz_rules`).
+    ``deadline_at`` is :func:`~django_learning_progress.helpers.attempt_deadline`
+    with the override. Sends
     ``quiz_attempt_started`` for a new attempt.
     """
     return get_or_start_attempt(user, quiz)[0]
@@ -735,15 +767,18 @@ def get_or_start_attempt(user: Any, quiz: Any) -> tuple[Any, bool]:
 
 
 def _new_attempt(user: Any, quiz: Any, course_id: Any, attempts: Any, db: str) -> Any:
-    adapter = get_content_adapter()
     now = timezone.now()
-    opens, closes = adapter.quiz_opens_at(quiz), adapter.quiz_closes_at(quiz)
+    # The learner's override is read after the enrollment lock that
+    # set_quiz_override() takes too: a start never sees half a change.
+    override = helpers.get_quiz_override(user, quiz, using=db)
+    rules = helpers.effective_quiz_rules(quiz, override)
+    opens, closes = rules.opens_at, rules.closes_at
     if opens is not None and now < opens:
         raise field_error("quiz", f"This quiz opens at {opens.isoformat()}.", "quiz_not_open")
     if closes is not None and now >= closes:
         raise field_error("quiz", f"This quiz closed at {closes.isoformat()}.", "quiz_closed")
     last = attempts.aggregate(n=Max("attempt_number"))["n"] or 0
-    max_attempts = adapter.max_attempts(quiz)
+    max_attempts = rules.max_attempts
     if max_attempts is not None and last >= max_attempts:
         raise field_error(
             "quiz", f"No attempts left: this quiz allows {max_attempts}.", "max_attempts"
@@ -754,7 +789,7 @@ def _new_attempt(user: Any, quiz: Any, course_id: Any, attempts: Any, db: str) -
         course_id=course_id,
         attempt_number=last + 1,
         started_at=now,
-        deadline_at=helpers.attempt_deadline(quiz, now),
+        deadline_at=helpers.attempt_deadline(quiz, now, override),
     )
     _emit(signals.quiz_attempt_started, attempt, db, attempt=attempt, user=user)
     return attempt
@@ -1004,3 +1039,568 @@ def close_overdue_attempts(*, now: datetime | None = None) -> int:
             # block the others; it is tried again on the next run.
             services_logger.exception("Could not close overdue quiz attempt %s", pk)
     return closed
+
+
+# -- quiz overrides -------------------------------------------------------------------
+
+#: The most ``extra_attempts`` an override may give.
+MAX_EXTRA_ATTEMPTS = 1000
+#: The most ``extra_time`` an override may give.
+MAX_EXTRA_TIME = timedelta(days=365)
+#: The longest ``reason`` an override may carry, in characters.
+MAX_OVERRIDE_REASON_LENGTH = 2000
+
+
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+
+
+def _instructed_course_id(by: Any, quiz: Any, db: str, what: str) -> Any:
+    """The quiz's course id, when ``by`` instructs that course (or is staff); else ``PermissionDenied``."""
+    adapter = get_content_adapter()
+    course_id = adapter.get_quiz_course_id(quiz, db)
+    course = adapter.course_model._base_manager.db_manager(db).filter(pk=course_id).first()
+    if course is None or not is_instructor(by, course):
+        raise PermissionDenied(f"Only instructors of the quiz's course may {what}.")
+    return course_id
+
+
+def clean_quiz_override(
+    *,
+    extra_attempts: Any = None,
+    extra_time: Any = None,
+    opens_at: Any = None,
+    closes_at: Any = None,
+    reason: Any = "",
+) -> dict[str, Any]:
+    """The values :func:`set_quiz_override` would store, by field name.
+
+    Raises one ``ValidationError`` with an error (and its ``code``) for each
+    field that is not valid; changes nothing. For forms that want the
+    services' checks before they call them (the admin's does).
+    """
+    errors: dict[str, ValidationError] = {}
+
+    def refuse(name: str, message: str, code: str) -> None:
+        errors.setdefault(name, ValidationError(message, code=code))
+
+    if extra_attempts is None:
+        extra_attempts = 0
+    elif isinstance(extra_attempts, bool) or not isinstance(extra_attempts, int):
+        refuse("extra_attempts", "Must be a whole number.", "invalid")
+    elif extra_attempts < 0:
+        refuse("extra_attempts", "Must not be negative.", "negative")
+    elif extra_attempts > MAX_EXTRA_ATTEMPTS:
+        refuse("extra_attempts", f"Must be at most {MAX_EXTRA_ATTEMPTS}.", "too_large")
+    if extra_time is None:
+        extra_time = timedelta(0)
+    elif not isinstance(extra_time, timedelta):
+        refuse("extra_time", "Must be a duration (datetime.timedelta).", "invalid")
+    elif extra_time < timedelta(0):
+        refuse("extra_time", "Must not be negative.", "negative")
+    elif extra_time > MAX_EXTRA_TIME:
+        refuse("extra_time", f"Must be at most {MAX_EXTRA_TIME.days} days.", "too_large")
+    for name, value in (("opens_at", opens_at), ("closes_at", closes_at)):
+        if value is None:
+            continue
+        if not isinstance(value, datetime):
+            refuse(name, "Must be a date and time (datetime.datetime).", "invalid")
+        elif timezone.is_naive(value):
+            refuse(name, "Must carry a time zone.", "naive")
+        elif not _EARLIEST <= value <= _LATEST:  # what every database stores
+            refuse(name, "Must be within the years 1900 to 9998.", "out_of_range")
+    if (
+        isinstance(opens_at, datetime)
+        and isinstance(closes_at, datetime)
+        and not ({"opens_at", "closes_at"} & errors.keys())
+        and opens_at >= closes_at
+    ):
+        refuse("closes_at", "Must be later than opens_at.", "window_order")
+    if not isinstance(reason, str):
+        refuse("reason", "Must be text.", "invalid")
+    elif len(reason) > MAX_OVERRIDE_REASON_LENGTH:
+        refuse("reason", f"Must be at most {MAX_OVERRIDE_REASON_LENGTH} characters.", "too_large")
+    else:
+        problem = find_json_problem(reason, max_depth=1)
+        if problem is not None:
+            refuse("reason", *problem)
+    if errors:
+        error = ValidationError(errors)
+        error.code = first_code(error)
+        raise error
+    return {
+        "extra_attempts": extra_attempts,
+        "extra_time": extra_time,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "reason": reason,
+    }
+
+
+def _lock_learner(user: Any, course_id: Any, db: str) -> None:
+    """Lock the learner's enrollment in the course, if any: attempt starts lock it too."""
+    list(
+        _objects(get_enrollment_model(), db)
+        .select_for_update()
+        .filter(user=user, course=course_id)
+        .values_list("pk", flat=True)
+    )
+
+
+def _extend_open_attempt(user: Any, quiz: Any, override: Any, db: str) -> Any:
+    """Move the open attempt's deadline to what ``override`` allows, when that is later.
+
+    Never earlier: a running attempt keeps the time it was given. An attempt
+    already past its deadline is closed by the overdue policy first, as on
+    every access. Returns the attempt when its deadline moved, else ``None``.
+    """
+    attempt = (
+        _objects(get_quiz_attempt_model(), db)
+        .select_for_update()
+        .filter(user=user, quiz=quiz, status=AttemptStatus.IN_PROGRESS)
+        .first()
+    )
+    if attempt is None or attempt.deadline_at is None:
+        return None
+    _attach_user(attempt, db, user)
+    if _close_if_overdue(attempt, db):
+        return None
+    deadline = helpers.attempt_deadline(quiz, attempt.started_at, override)
+    if deadline is not None and deadline <= attempt.deadline_at:
+        return None
+    attempt.deadline_at = deadline
+    attempt.save(update_fields=["deadline_at"])
+    return attempt
+
+
+def set_quiz_override(
+    quiz: Any,
+    user: Any,
+    *,
+    by: Any,
+    extra_attempts: int | None = None,
+    extra_time: timedelta | None = None,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    reason: str = "",
+) -> Any:
+    """Give ``user`` an accommodation at ``quiz``, replacing any they had; return it.
+
+    Every field is replaced: ``None`` means no change to the quiz's rule (0
+    extra attempts, no extra time, the quiz's own window). ``extra_attempts``
+    runs from 0 to :data:`MAX_EXTRA_ATTEMPTS`, ``extra_time`` (a
+    :class:`~datetime.timedelta`) from 0 to :data:`MAX_EXTRA_TIME`;
+    ``opens_at`` and ``closes_at`` are aware datetimes, ``opens_at`` earlier;
+    ``reason`` is text of at most :data:`MAX_OVERRIDE_REASON_LENGTH`
+    characters. Bad values raise one ``ValidationError`` with an error for
+    each field.
+
+    Only an instructor of the quiz's course (``INSTRUCTOR_CHECK``) or staff
+    may set one (else :class:`~django.core.exceptions.PermissionDenied`).
+    When the new rules end the learner's open attempt later than its
+    deadline, the deadline moves to the new end; it never moves earlier.
+    One row per (user, quiz), also under concurrent calls. Sends
+    ``quiz_override_changed`` unless nothing changed.
+    """
+    return update_or_create_quiz_override(
+        quiz,
+        user,
+        by=by,
+        extra_attempts=extra_attempts,
+        extra_time=extra_time,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        reason=reason,
+    )[0]
+
+
+def update_or_create_quiz_override(
+    quiz: Any,
+    user: Any,
+    *,
+    by: Any,
+    extra_attempts: int | None = None,
+    extra_time: timedelta | None = None,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    reason: str = "",
+) -> tuple[Any, bool]:
+    """:func:`set_quiz_override`, returning ``(override, created)``.
+
+    ``created`` is true only for the call that created the row; of
+    concurrent calls exactly one sees it.
+    """
+    adapter = get_content_adapter()
+    _require(quiz, adapter.quiz_model, "quiz")
+    _require_user(user)
+    _require_user(by, "by")
+    db = _db()
+    course_id = _instructed_course_id(by, quiz, db, "give accommodations")
+    values = clean_quiz_override(
+        extra_attempts=extra_attempts,
+        extra_time=extra_time,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        reason=reason,
+    )
+    objects = _objects(get_quiz_override_model(), db)
+    with transaction.atomic(using=db):
+        _lock_learner(user, course_id, db)
+        override = objects.select_for_update().filter(user=user, quiz=quiz).first()
+        action = "updated"
+        if override is None:
+            try:
+                with transaction.atomic(using=db):
+                    override = objects.create(user=user, quiz=quiz, created_by=by, **values)
+                action = "created"
+            except IntegrityError:  # created concurrently: replace that one
+                override = objects.select_for_update().get(user=user, quiz=quiz)
+        if action == "updated":
+            if all(getattr(override, name) == value for name, value in values.items()):
+                return override, False
+            for name, value in values.items():
+                setattr(override, name, value)
+            override.save(update_fields=[*values, "updated_at"])
+        extended = _extend_open_attempt(user, quiz, override, db)
+        snapshot = copy.copy(override)
+        _emit(
+            signals.quiz_override_changed,
+            snapshot,
+            db,
+            override=snapshot,
+            user=user,
+            by=by,
+            action=action,
+            extended_attempt=extended,
+        )
+    return override, action == "created"
+
+
+def remove_quiz_override(quiz: Any, user: Any, *, by: Any) -> bool:
+    """Remove ``user``'s override at ``quiz``; return whether there was one.
+
+    The quiz's own rules apply again to new attempts; an open attempt keeps
+    its deadline (a running attempt is never cut short). Permissions as for
+    :func:`set_quiz_override`. Idempotent. Sends ``quiz_override_changed``
+    (``action="removed"``) when it removed one.
+    """
+    adapter = get_content_adapter()
+    _require(quiz, adapter.quiz_model, "quiz")
+    _require_user(user)
+    _require_user(by, "by")
+    db = _db()
+    course_id = _instructed_course_id(by, quiz, db, "remove accommodations")
+    with transaction.atomic(using=db):
+        _lock_learner(user, course_id, db)
+        objects = _objects(get_quiz_override_model(), db)
+        override = objects.select_for_update().filter(user=user, quiz=quiz).first()
+        if override is None:
+            return False
+        override.delete()
+        _emit(
+            signals.quiz_override_changed,
+            override,
+            db,
+            override=override,
+            user=user,
+            by=by,
+            action="removed",
+            extended_attempt=None,
+        )
+    return True
+
+
+# -- regrading ------------------------------------------------------------------------
+
+#: Attempts regraded per transaction by :func:`regrade_quiz`.
+REGRADE_CHUNK_SIZE = 500
+
+
+@dataclass(frozen=True)
+class RegradedAttempt:
+    """One attempt that a regrade changed (an entry of :attr:`RegradeSummary.changed`)."""
+
+    attempt_id: Any
+    user_id: Any
+    score_before: Decimal | None
+    score_after: Decimal | None
+    percentage_before: Decimal | None
+    percentage_after: Decimal | None
+    passed_before: bool | None
+    passed_after: bool | None
+    status_before: str
+    status_after: str
+    #: How many of the attempt's responses got another grade.
+    responses_changed: int
+
+
+@dataclass
+class RegradeSummary:
+    """What :func:`regrade_quiz` checked and changed (or would change, for a dry run)."""
+
+    quiz_id: Any
+    dry_run: bool
+    #: Submitted and completed attempts regraded.
+    attempts_checked: int = 0
+    #: Of those, the attempts whose grading changed.
+    attempts_changed: int = 0
+    #: Responses whose grade changed, over every attempt.
+    responses_changed: int = 0
+    #: One entry per changed attempt, in attempt id order.
+    changed: list[RegradedAttempt] = field(default_factory=list)
+
+
+#: The most rows one regrade UPDATE sets (a chunk's changed responses may need more than one).
+_UPDATE_BATCH = 5000
+
+
+def _update_by_value(
+    model: type[Model], db: str, rows: list[Any], fields: list[str], **fixed: Any
+) -> None:
+    """Write ``fields`` of ``rows`` (model instances) as they are in memory, and ``fixed``.
+
+    One ``UPDATE`` per :data:`_UPDATE_BATCH` rows: each field becomes a
+    ``CASE`` over its distinct values (few: scores, flags, one timestamp),
+    each value with the list of primary keys that take it, so building the
+    statement costs Python time in proportion to the rows once, not rows
+    times fields expressions as ``bulk_update()`` does. ``fixed`` values come
+    first in the ``SET`` list (MariaDB assigns from left to right).
+    """
+    for start in range(0, len(rows), _UPDATE_BATCH):
+        batch = rows[start : start + _UPDATE_BATCH]
+        assignments: dict[str, Any] = dict(fixed)
+        for name in fields:
+            field: Any = model._meta.get_field(name)
+            groups: dict[Any, list[Any]] = {}
+            for row in batch:
+                groups.setdefault(getattr(row, field.attname), []).append(row.pk)
+            values = [(Value(value, output_field=field), pks) for value, pks in groups.items()]
+            if len(values) == 1:
+                assignments[name] = values[0][0]
+            else:
+                whens = [When(AnyOf(F("pk"), pks), then=value) for value, pks in values]
+                assignments[name] = Case(*whens, output_field=field)
+        keys = [row.pk for row in batch]
+        _objects(model, db).filter(AnyOf(F("pk"), keys)).update(**assignments)
+
+
+def regrade_quiz(
+    quiz: Any,
+    *,
+    by: Any,
+    dry_run: bool = False,
+    chunk_size: int = REGRADE_CHUNK_SIZE,
+    progress: Callable[[int, int], None] | None = None,
+) -> RegradeSummary:
+    """Grade every submitted and completed attempt at ``quiz`` again; return a summary.
+
+    For after the host changed an answer key or a question's points. Each
+    response that was graded automatically (no ``graded_by``; that includes
+    responses awaiting a manual grade) goes through the adapter's
+    ``grade()`` again, exactly as on submit; manual grades are kept. The
+    attempt's ``max_score``, ``score``, ``percentage`` and ``passed`` are then
+    computed as on submit: a regrade gives exactly the figures of grading the
+    attempt from scratch. An attempt with a response left to grade by hand is
+    (or becomes) ``submitted``, without a score; a submitted one whose last
+    pending response is now graded automatically becomes ``completed``.
+
+    A changed attempt keeps its previous score in ``score_before_regrade``,
+    gets ``regraded_at``, and sends ``quiz_attempt_regraded`` after commit.
+    When the regrade turns a learner's quiz completion rule from unmet to
+    met, the quiz's task and the course complete as after a submit; from met
+    to unmet (a passed attempt now fails), the quiz's task is reopened as
+    :func:`reset_task` does and a completed course that requires the quiz
+    becomes ``active`` again (see :doc:`/accommodations`).
+
+    ``dry_run`` computes the same summary and changes nothing (no locks, no
+    signals). Attempts are regraded in transactions of ``chunk_size``, in
+    primary key order, each taking a fixed number of statements whatever its
+    size, plus the task and course updates of learners whose rule flips;
+    memory holds one chunk, and the summary one small record per changed
+    attempt. ``progress(done, total)`` is called
+    after each chunk. Only an instructor of the quiz's course or staff may
+    regrade (else :class:`~django.core.exceptions.PermissionDenied`);
+    ``by=None`` is a trusted caller such as the ``regrade_quiz`` command.
+    """
+    adapter = get_content_adapter()
+    _require(quiz, adapter.quiz_model, "quiz")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise field_error("chunk_size", "Must be a whole number, at least 1.", "invalid")
+    db = _db()
+    if by is not None:
+        _require_user(by, "by")
+        _instructed_course_id(by, quiz, db, "regrade it")
+    questions = list(adapter.quiz_questions(quiz.pk).using(db))
+    rules = (
+        sum((adapter.question_points(q) for q in questions), Decimal(0)),
+        adapter.pass_mark(quiz),
+    )
+    graded = _objects(get_quiz_attempt_model(), db).filter(
+        quiz=quiz, status__in=[AttemptStatus.SUBMITTED, AttemptStatus.COMPLETED]
+    )
+    total = graded.count() if progress is not None else 0
+    summary = RegradeSummary(quiz_id=quiz.pk, dry_run=dry_run)
+    last = None
+    while True:
+        page = graded if last is None else graded.filter(pk__gt=last)
+        rows = list(page.order_by("pk").values_list("pk", "user_id", "course_id")[:chunk_size])
+        if not rows:
+            break
+        last = rows[-1][0]
+        if dry_run:
+            _regrade_chunk(quiz, rows, questions, rules, db, summary)
+        else:
+            with transaction.atomic(using=db):
+                _regrade_chunk(quiz, rows, questions, rules, db, summary)
+        if progress is not None:
+            progress(summary.attempts_checked, max(total, summary.attempts_checked))
+    return summary
+
+
+def _regrade_chunk(
+    quiz: Any,
+    rows: list[tuple[Any, Any, Any]],
+    questions: list[Any],
+    rules: tuple[Decimal, Decimal | None],
+    db: str,
+    summary: RegradeSummary,
+) -> None:
+    """Regrade one chunk of attempts (``(pk, user_id, course_id)`` rows)."""
+    adapter = get_content_adapter()
+    ids = [pk for pk, _user, _course in rows]
+    attempts_qs = (
+        _objects(get_quiz_attempt_model(), db)
+        .filter(pk__in=ids, status__in=[AttemptStatus.SUBMITTED, AttemptStatus.COMPLETED])
+        .order_by("pk")
+    )
+    if not summary.dry_run:
+        # The lock order of every attempt path: the enrollments, then the attempts.
+        list(
+            _objects(get_enrollment_model(), db)
+            .select_for_update()
+            .filter(
+                user__in={user for _pk, user, _course in rows},
+                course__in={course for _pk, _user, course in rows},
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        attempts_qs = attempts_qs.select_for_update()
+    attempts = list(attempts_qs)
+    responses: dict[Any, dict[Any, Any]] = {}
+    for response in _objects(get_quiz_response_model(), db).filter(attempt__in=ids):
+        responses.setdefault(response.attempt_id, {})[response.question_id] = response
+    max_score, pass_mark = rules
+    now = timezone.now()
+    changed_responses: list[Any] = []
+    changed: list[tuple[Any, RegradedAttempt]] = []
+    for attempt in attempts:
+        summary.attempts_checked += 1
+        mine = responses.get(attempt.pk, {})
+        score, pending, regraded = Decimal(0), False, 0
+        for question in questions:
+            response = mine.get(question.pk)
+            if response is None:  # unanswered: scores 0
+                continue
+            if response.graded_by_id is None:  # graded automatically: grade it again
+                grade = adapter.grade(question, response.response)
+                if (response.is_correct, response.points_awarded) != (
+                    grade.is_correct,
+                    grade.points,
+                ):
+                    response.is_correct = grade.is_correct
+                    response.points_awarded = grade.points
+                    response.graded_at = None if grade.needs_manual_grading else now
+                    changed_responses.append(response)
+                    regraded += 1
+            pending = pending or response.is_correct is None
+            score += response.points_awarded or 0
+        if pending:
+            after: tuple[Any, ...] = (AttemptStatus.SUBMITTED, None, max_score, None, None)
+        else:
+            percentage, passed = _percentage_passed(to_points(score), max_score, pass_mark)
+            after = (AttemptStatus.COMPLETED, to_points(score), max_score, percentage, passed)
+        before = (
+            attempt.status,
+            attempt.score,
+            attempt.max_score,
+            attempt.percentage,
+            attempt.passed,
+        )
+        if before == after and not regraded:
+            continue
+        record = RegradedAttempt(
+            attempt_id=attempt.pk,
+            user_id=attempt.user_id,
+            score_before=attempt.score,
+            score_after=after[1],
+            percentage_before=attempt.percentage,
+            percentage_after=after[3],
+            passed_before=attempt.passed,
+            passed_after=after[4],
+            status_before=str(attempt.status),
+            status_after=str(after[0]),
+            responses_changed=regraded,
+        )
+        attempt.score_before_regrade = attempt.score
+        attempt.regraded_at = now
+        attempt.status, attempt.score, attempt.max_score, attempt.percentage, attempt.passed = after
+        if attempt.status == AttemptStatus.COMPLETED:
+            attempt.completed_at = attempt.completed_at or now
+        else:
+            attempt.completed_at = None
+        changed.append((attempt, record))
+        summary.attempts_changed += 1
+        summary.responses_changed += regraded
+        summary.changed.append(record)
+    if summary.dry_run or not changed:
+        return
+    _save_regrade(quiz, changed, changed_responses, db)
+
+
+def _save_regrade(
+    quiz: Any, changed: list[tuple[Any, RegradedAttempt]], responses: list[Any], db: str
+) -> None:
+    """Write a chunk's regraded rows, then the completion of learners whose rule flipped."""
+    learners = {attempt.user_id for attempt, _record in changed}
+    users = get_user_model()._default_manager.db_manager(db).in_bulk(learners)
+    before = helpers.learner_quiz_outcomes(quiz, learners, using=db)
+    _update_by_value(
+        get_quiz_response_model(), db, responses, ["is_correct", "points_awarded", "graded_at"]
+    )
+    attempts = [attempt for attempt, _record in changed]
+    completed = [a.pk for a in attempts if a.status == AttemptStatus.COMPLETED]
+    now = attempts[0].regraded_at
+    _update_by_value(
+        get_quiz_attempt_model(),
+        db,
+        attempts,
+        ["status", "score", "max_score", "percentage", "passed"],
+        # The previous score, read by the UPDATE itself; first in the SET list.
+        score_before_regrade=F("score"),
+        regraded_at=Value(now),
+        completed_at=Case(
+            When(AnyOf(F("pk"), completed), then=Coalesce(F("completed_at"), Value(now))),
+            default=Value(None),
+            output_field=get_quiz_attempt_model()._meta.get_field("completed_at"),
+        ),
+    )
+    after = helpers.learner_quiz_outcomes(quiz, learners, using=db)
+    latest: dict[Any, Any] = {}
+    for attempt, record in changed:
+        _attach_user(attempt, db, users[attempt.user_id])
+        latest[attempt.user_id] = attempt
+        snapshot = copy.copy(attempt)
+        _emit(
+            signals.quiz_attempt_regraded,
+            snapshot,
+            db,
+            attempt=snapshot,
+            user=attempt.user,
+            score_before=record.score_before,
+            score=record.score_after,
+            responses_changed=record.responses_changed,
+        )
+    for user_id, attempt in latest.items():
+        if before[user_id].met != after[user_id].met:
+            _apply_quiz_rule(attempt, db, quiz=quiz, met_before=before[user_id].met)

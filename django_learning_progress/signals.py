@@ -79,6 +79,26 @@ questions_answered = Signal()
 #: Arguments: ``attempt``, ``user``.
 quiz_attempt_abandoned = Signal()
 
+#: A learner's quiz override was created, changed or removed
+#: (:func:`~django_learning_progress.services.set_quiz_override`,
+#: :func:`~django_learning_progress.services.remove_quiz_override`). ``sender``
+#: is the override model.
+#: Arguments: ``override`` (as saved; after a removal, the removed row with
+#: ``pk`` ``None``), ``user`` (the learner), ``by`` (who changed it),
+#: ``action`` (``"created"``, ``"updated"`` or ``"removed"``) and
+#: ``extended_attempt`` (the open attempt whose deadline the change extended,
+#: or ``None``).
+quiz_override_changed = Signal()
+
+#: A regrade of a quiz (:func:`~django_learning_progress.services.regrade_quiz`)
+#: changed this attempt's grading: a response's grade, or the attempt's score,
+#: percentage, ``passed`` or status. Sent once per changed attempt, not for a
+#: dry run. ``quiz_attempt_graded`` is not sent for a regrade.
+#: Arguments: ``attempt`` (with ``score_before_regrade`` and ``regraded_at``
+#: set), ``user``, ``score_before``, ``score``, ``responses_changed`` (how many
+#: of its responses the regrade changed).
+quiz_attempt_regraded = Signal()
+
 #: Sent synchronously inside the transaction, once for each signal above,
 #: before that signal is queued for after the commit; ``sender`` is the same.
 #: Arguments: ``event`` (the signal above that will follow the commit),
@@ -93,8 +113,10 @@ __all__ = [
     "questions_answered",
     "quiz_attempt_abandoned",
     "quiz_attempt_graded",
+    "quiz_attempt_regraded",
     "quiz_attempt_started",
     "quiz_attempt_submitted",
+    "quiz_override_changed",
     "state_changed",
     "task_completed",
     "task_started",

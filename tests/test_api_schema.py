@@ -66,6 +66,9 @@ def test_openapi_schema_is_complete_and_valid() -> None:
         "/api/progress/courses/{course_id}/analytics/",
         "/api/progress/quizzes/{quiz_id}/analytics/",
         "/api/progress/quizzes/{quiz_id}/status/",
+        "/api/progress/quizzes/{quiz_id}/regrade/",
+        "/api/progress/quiz-overrides/",
+        "/api/progress/quiz-overrides/{id}/",
     ]:
         assert expected in paths, expected
     time_body = paths["/api/progress/task-progress/{id}/time/"]["post"]["requestBody"]
@@ -108,6 +111,13 @@ EXPECTED_CODES = {
     ("GET", "courses/{course_id}/analytics/"): OBJECT,
     ("GET", "quizzes/{quiz_id}/analytics/"): {"200", "400", "401", "403", "404"},
     ("GET", "quizzes/{quiz_id}/status/"): {"200", "401", "403", "404"},
+    ("POST", "quizzes/{quiz_id}/regrade/"): ACTION,
+    ("GET", "quiz-overrides/"): LIST,
+    ("POST", "quiz-overrides/"): CREATE,
+    ("GET", "quiz-overrides/{id}/"): OBJECT,
+    ("PUT", "quiz-overrides/{id}/"): ACTION,
+    ("PATCH", "quiz-overrides/{id}/"): ACTION,
+    ("DELETE", "quiz-overrides/{id}/"): {"204", "401", "403", "404"},
     ("GET", "me/progress/"): LIST,
     # The learning records (django_learning_progress.xapi is installed in the tests).
     ("GET", "me/history/"): LIST,
@@ -193,6 +203,7 @@ def test_create_or_return_endpoints_document_200_and_201(schema: dict[str, Any])
         ("enrollments/", "Enrollment"),
         ("task-progress/", "TaskProgress"),
         ("quiz-attempts/", "QuizAttemptDetail"),
+        ("quiz-overrides/", "QuizOverride"),
     ]:
         responses = ops[("POST", path)]["responses"]
         assert json_schema(responses["200"]) == json_schema(responses["201"]) == ref(component)
@@ -338,6 +349,8 @@ def test_the_root_view_links_every_endpoint() -> None:
     assert links["course-progress"] == base + "courses/{course_id}/progress/"
     assert links["quiz-analytics"] == base + "quizzes/{quiz_id}/analytics/"
     assert links["quiz-status"] == base + "quizzes/{quiz_id}/status/"
+    assert links["quiz-regrade"] == base + "quizzes/{quiz_id}/regrade/"
+    assert links["quiz-overrides"] == base + "quiz-overrides/"
     assert links["quiz-attempt-responses"] == base + "quiz-attempts/{id}/responses/"
     # every operation of the schema is behind one of the links
     templates = {re.sub(r"\{\w+\}", "{}", link.removeprefix(base)) for link in links.values()}

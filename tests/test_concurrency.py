@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
+    get_quiz_override_model,
     get_task_progress_model,
 )
 from tests.conftest import build_course
@@ -205,3 +207,45 @@ def test_concurrent_identical_creates_answer_one_201(make_user: Any, endpoint: s
     assert get_quiz_attempt_model().objects.filter(user=learner).count() == (
         endpoint == "quiz-attempt-list"
     )
+
+
+@pytest.mark.parametrize("enrolled", [True, False])
+def test_concurrent_overrides_leave_one_row_created_once(make_user: Any, enrolled: bool) -> None:
+    tree = build_course(max_attempts=1)
+    learner, teacher = make_user(), make_user(username="teacher")
+    tree.course.instructors.add(teacher)
+    if enrolled:  # else no enrollment row to serialise on: the unique constraint does
+        services.enroll(learner, tree.course)
+    quiz = tree.quizzes[0]
+    with Counter(signals.quiz_override_changed) as changed:
+        results, errors = race(
+            lambda i: services.update_or_create_quiz_override(
+                quiz, learner, by=teacher, extra_attempts=i + 1
+            )
+        )
+    assert errors == []
+    assert sorted(created for _override, created in results) == [False] * (THREADS - 1) + [True]
+    assert get_quiz_override_model().objects.filter(user=learner, quiz=quiz).count() == 1
+    assert changed.count == THREADS  # every call changed the value
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_an_override_racing_a_start_always_reaches_the_attempt(make_user: Any, round_: int) -> None:
+    tree = build_course(max_attempts=1, time_limit=60)
+    learner, teacher = make_user(), make_user(username="teacher")
+    tree.course.instructors.add(teacher)
+    services.enroll(learner, tree.course)
+    quiz = tree.quizzes[0]
+
+    def act(i: int) -> Any:
+        if i == 0:
+            return services.start_attempt(learner, quiz)
+        return services.set_quiz_override(
+            quiz, learner, by=teacher, extra_time=timedelta(minutes=30)
+        )
+
+    _results, errors = race(act, threads=2)
+    assert errors == []
+    # Whichever came first, the attempt has the extra 30 minutes.
+    attempt = get_quiz_attempt_model().objects.get(user=learner)
+    assert attempt.deadline_at == attempt.started_at + timedelta(minutes=90)

@@ -148,7 +148,8 @@ else:
         """drf-spectacular's ``AutoSchema``, plus what the API's views promise.
 
         * every operation lists its error responses: ``400`` (field errors, or
-          ``detail``) for an operation with a body or query parameters, ``401``
+          ``detail``) for an operation with a body or query parameters (a
+          ``DELETE`` takes neither), ``401``
           and ``403`` (``detail``) when it needs permission, ``404``
           (``detail``) when its path names an object or its list is paginated;
         * a view with ``create_may_return_existing = True`` documents ``200``
@@ -240,13 +241,13 @@ else:
                 and getattr(self.view, "create_may_return_existing", False)
                 and "201" in responses
             ):
-                responses.setdefault(
-                    "200",
-                    {**responses["201"], "description": "The existing row, unchanged."},
+                existing = getattr(
+                    self.view, "create_existing_description", "The existing row, unchanged."
                 )
+                responses.setdefault("200", {**responses["201"], "description": existing})
                 responses["201"] = {**responses["201"], "description": "Created."}
             errors = {}
-            if self.method != "GET" or self._get_parameters_in("query"):
+            if self.method not in ("GET", "DELETE") or self._get_parameters_in("query"):
                 errors["400"] = "ListValidationError" if self._takes_list() else "ValidationError"
             if self._requires_permission():
                 errors["401"] = errors["403"] = "ErrorDetail"

@@ -12,11 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import QueryDict
 from rest_framework import serializers
 
 from django_learning_progress.validation import parse_integer, parse_pk
 
-__all__ = ["StrictIntegerField", "StrictPrimaryKeyRelatedField", "parse_integer", "parse_pk"]
+__all__ = [
+    "StrictBooleanField",
+    "StrictIntegerField",
+    "StrictPrimaryKeyRelatedField",
+    "parse_integer",
+    "parse_pk",
+]
 
 
 class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
@@ -47,3 +54,19 @@ class StrictIntegerField(serializers.IntegerField):
             return parse_integer(data)
         except ValueError:
             self.fail("invalid")
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A ``BooleanField`` that takes only JSON ``true`` and ``false``.
+
+    DRF's own takes ``0``, ``"yes"`` and ``"on"`` as well, which a JSON schema
+    that says ``boolean`` does not allow. A form body (the browsable API's
+    forms) is still read as DRF reads it.
+    """
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        if isinstance(getattr(self.root, "initial_data", None), QueryDict):
+            return bool(super().to_internal_value(data))
+        self.fail("invalid", input=data)

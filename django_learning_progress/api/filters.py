@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django_filters.fields import ModelChoiceField
@@ -16,6 +17,7 @@ from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
+    get_quiz_override_model,
     get_quiz_response_model,
     get_task_progress_model,
 )
@@ -120,3 +122,21 @@ class RosterFilter(django_filters.FilterSet):
     class Meta:
         model = get_enrollment_model()
         fields = ["status"]
+
+
+class QuizOverrideFilter(django_filters.FilterSet):
+    quiz = _ModelChoiceFilter(queryset=_all(get_content_adapter().quiz_model))
+    user = _KeyFilter(field_name="user", model=get_user_model())
+    course = _ModelChoiceFilter(
+        queryset=_all(get_content_adapter().course_model), method="filter_course"
+    )
+
+    class Meta:
+        model = get_quiz_override_model()
+        fields = ["quiz", "user", "course"]
+
+    def filter_course(self, queryset: Any, name: str, value: Any) -> Any:
+        if value is None:
+            return queryset
+        quizzes = get_content_adapter().course_quizzes(value).order_by().values("pk")
+        return queryset.filter(quiz__in=quizzes)

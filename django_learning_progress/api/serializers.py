@@ -8,18 +8,25 @@ Fields that only the services may set (``user``, ``score``, ``is_correct``,
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from rest_framework import ISO_8601, serializers
 from rest_framework.settings import api_settings
 
+from django_learning_progress import services
 from django_learning_progress.api._schema import INT, extend_schema_field
-from django_learning_progress.api.fields import StrictIntegerField, StrictPrimaryKeyRelatedField
+from django_learning_progress.api.fields import (
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictPrimaryKeyRelatedField,
+)
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
 from django_learning_progress.conf import app_settings
 from django_learning_progress.content import get_content_adapter
@@ -27,6 +34,7 @@ from django_learning_progress.helpers import QUIZ_STATUS_REASONS
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
+    get_quiz_override_model,
     get_quiz_response_model,
     get_task_progress_model,
 )
@@ -451,3 +459,128 @@ class QuizStatusSerializer(serializers.Serializer):
     passed = serializers.BooleanField()
     can_start = serializers.BooleanField()
     reason = serializers.ChoiceField(choices=QUIZ_STATUS_REASONS, allow_null=True)
+
+
+class _ExtraTimeSeconds(StrictIntegerField):
+    """A ``timedelta`` written and read as whole seconds (``min_value`` and
+    ``max_value`` in seconds, checked before the conversion)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # The bounds are checked on the seconds here, not on the timedelta.
+        self.validators = [
+            v for v in self.validators if not isinstance(v, (MinValueValidator, MaxValueValidator))
+        ]
+
+    def to_internal_value(self, data: Any) -> Any:
+        seconds = super().to_internal_value(data)
+        if self.min_value is not None and seconds < self.min_value:
+            self.fail("min_value", min_value=self.min_value)
+        if self.max_value is not None and seconds > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
+        return timedelta(seconds=seconds)
+
+    def to_representation(self, value: Any) -> int:
+        return int(value.total_seconds())
+
+
+_OVERRIDE_VALUES = ["extra_attempts", "extra_time", "opens_at", "closes_at", "reason"]
+
+
+class QuizOverrideUpdateSerializer(serializers.ModelSerializer):
+    """What changing an override takes: its values, not its learner or quiz.
+
+    ``PUT`` replaces every value (a missing one is no change to the quiz's
+    rule); ``PATCH`` keeps the values it does not name.
+    """
+
+    extra_attempts = StrictIntegerField(
+        min_value=0, max_value=services.MAX_EXTRA_ATTEMPTS, required=False, default=0
+    )
+    extra_time = _ExtraTimeSeconds(
+        min_value=0,
+        max_value=int(services.MAX_EXTRA_TIME.total_seconds()),
+        required=False,
+        default=timedelta(0),
+        help_text="Whole seconds added to the quiz's time limit.",
+    )
+    opens_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Null: the quiz's own."
+    )
+    closes_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Null: the quiz's own."
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        max_length=services.MAX_OVERRIDE_REASON_LENGTH,
+    )
+
+    class Meta:
+        model = get_quiz_override_model()
+        fields = _OVERRIDE_VALUES
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        opens, closes = attrs.get("opens_at"), attrs.get("closes_at")
+        if opens is not None and closes is not None and opens >= closes:
+            raise serializers.ValidationError({"closes_at": ["Must be later than opens_at."]})
+        return attrs
+
+
+class QuizOverrideSerializer(QuizOverrideUpdateSerializer):
+    """A learner's accommodation at a quiz (:class:`~django_learning_progress.models.QuizOverride`).
+
+    Creating one for a (user, quiz) that has one replaces it.
+    """
+
+    user = StrictPrimaryKeyRelatedField(queryset=_all(get_user_model()))
+    quiz = StrictPrimaryKeyRelatedField(queryset=_all(adapter.quiz_model))
+
+    class Meta(QuizOverrideUpdateSerializer.Meta):
+        fields = [
+            "id",
+            "user",
+            "quiz",
+            *_OVERRIDE_VALUES,
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_by", "created_at", "updated_at"]
+        # A second override for a (user, quiz) replaces the first: no unique check here.
+        validators: list[Any] = []
+
+
+class RegradeRequestSerializer(serializers.Serializer):
+    dry_run = StrictBooleanField(
+        required=False, default=False, help_text="Only report what a regrade would change."
+    )
+
+
+class RegradedAttemptSerializer(serializers.Serializer):
+    """:class:`~django_learning_progress.services.RegradedAttempt` as JSON."""
+
+    attempt = PrimaryKeyValue(source="attempt_id")
+    user = PrimaryKeyValue(source="user_id")
+    score_before = serializers.DecimalField(max_digits=10, decimal_places=3, allow_null=True)
+    score_after = serializers.DecimalField(max_digits=10, decimal_places=3, allow_null=True)
+    percentage_before = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    percentage_after = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
+    passed_before = serializers.BooleanField(allow_null=True)
+    passed_after = serializers.BooleanField(allow_null=True)
+    status_before = serializers.ChoiceField(choices=AttemptStatus.choices)
+    status_after = serializers.ChoiceField(choices=AttemptStatus.choices)
+    responses_changed = serializers.IntegerField()
+
+
+class RegradeSummarySerializer(serializers.Serializer):
+    """:class:`~django_learning_progress.services.RegradeSummary` as JSON."""
+
+    quiz = PrimaryKeyValue(source="quiz_id")
+    dry_run = serializers.BooleanField()
+    attempts_checked = serializers.IntegerField()
+    attempts_changed = serializers.IntegerField()
+    responses_changed = serializers.IntegerField()
+    changed = RegradedAttemptSerializer(many=True)

@@ -26,6 +26,7 @@ if is_configured():  # otherwise `manage.py check` reports the settings to fix
     router.register("task-progress", views.TaskProgressViewSet, basename="task-progress")
     router.register("quiz-attempts", views.QuizAttemptViewSet, basename="quiz-attempt")
     router.register("quiz-responses", views.QuizResponseViewSet, basename="quiz-response")
+    router.register("quiz-overrides", views.QuizOverrideViewSet, basename="quiz-override")
 
     urlpatterns += [
         path(
@@ -47,6 +48,11 @@ if is_configured():  # otherwise `manage.py check` reports the settings to fix
             "quizzes/<str:quiz_id>/status/",
             views.QuizStatusView.as_view(),
             name="quiz-status",
+        ),
+        path(
+            "quizzes/<str:quiz_id>/regrade/",
+            views.QuizRegradeView.as_view(),
+            name="quiz-regrade",
         ),
         path("me/progress/", views.MyProgressView.as_view(), name="me-progress"),
         *router.urls,

@@ -41,6 +41,7 @@ from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
+    get_quiz_override_model,
     get_quiz_response_model,
     get_task_progress_model,
 )
@@ -461,13 +462,9 @@ class CourseAnalyticsView(CourseView):
         return Response(analytics.course_analytics(self.get_course()))
 
 
-class QuizAnalyticsView(CourseView):
-    """Score statistics and item analysis of a quiz (instructors of its course and staff).
-
-    ``?attempts=all|first|last|best`` picks the attempts counted (default ``all``).
-    """
-
-    serializer_class = s.QuizAnalyticsSerializer
+class QuizView(CourseView):
+    """Base of the per-quiz instructor views (``quiz_id`` in the URL): the
+    permission is instructing the quiz's course."""
 
     @cached_property
     def quiz(self) -> Any:
@@ -481,6 +478,15 @@ class QuizAnalyticsView(CourseView):
         adapter = get_content_adapter()
         course_model: Any = adapter.course_model
         return course_model._default_manager.get(pk=adapter.get_quiz_course_id(self.quiz))
+
+
+class QuizAnalyticsView(QuizView):
+    """Score statistics and item analysis of a quiz (instructors of its course and staff).
+
+    ``?attempts=all|first|last|best`` picks the attempts counted (default ``all``).
+    """
+
+    serializer_class = s.QuizAnalyticsSerializer
 
     @extend_schema(
         parameters=[
@@ -496,6 +502,141 @@ class QuizAnalyticsView(CourseView):
                 {"attempts": [f"Must be one of: {', '.join(analytics.ATTEMPT_SELECTIONS)}."]}
             )
         return Response(analytics.quiz_analytics(self.quiz, attempts=attempts))
+
+
+class QuizRegradeView(QuizView):
+    """Grade every submitted and completed attempt at the quiz again
+    (:func:`~django_learning_progress.services.regrade_quiz`; instructors of its
+    course and staff). ``{"dry_run": true}`` only reports what would change."""
+
+    serializer_class = s.RegradeSummarySerializer
+    parser_classes = ProgressParserClasses()
+
+    @extend_schema(request=s.RegradeRequestSerializer, responses=s.RegradeSummarySerializer)
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        body = s.RegradeRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        summary = call(
+            services.regrade_quiz,
+            self.quiz,
+            by=request.user,
+            dry_run=body.validated_data["dry_run"],
+        )
+        return Response(s.RegradeSummarySerializer(summary).data)
+
+
+@extend_schema_view(
+    update=extend_schema(
+        request=s.QuizOverrideUpdateSerializer, responses=s.QuizOverrideSerializer
+    ),
+    partial_update=extend_schema(
+        request=s.QuizOverrideUpdateSerializer, responses=s.QuizOverrideSerializer
+    ),
+)
+class QuizOverrideViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    PaginatedMixin,
+    GenericViewSet,
+):
+    """Learners' accommodations at quizzes, kept by instructors.
+
+    Instructors (``INSTRUCTOR_CHECK``) see and change the overrides of the
+    courses they teach: the list shows them with ``?course=<id>`` or
+    ``?quiz=<id>``; staff see every override. A learner lists and reads their
+    own overrides and changes none (``403``). ``POST`` for a (user, quiz) that
+    has an override replaces it (``200``); a new one answers ``201``.
+    """
+
+    permission_classes = [IsAuthenticated]
+    parser_classes = ProgressParserClasses()
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = filters.QuizOverrideFilter
+    serializer_class = s.QuizOverrideSerializer
+    ordering_fields = ["id", "created_at", "updated_at"]
+    ordering = ["-id"]
+    schema = view_schema()
+    create_may_return_existing = True
+    #: The 200 of ``create`` (in the schema): the override is replaced.
+    create_existing_description = "The learner's override at the quiz, replaced."
+
+    def get_queryset(self) -> Any:
+        qs = get_quiz_override_model()._default_manager.all()
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return qs.none()
+        user: Any = self.request.user
+        if self.action != "list":
+            return qs.select_related("quiz", "user")  # get_object() checks the course
+        if user.is_staff:
+            return qs
+        course = self._taught_course()
+        if course is not None:
+            quizzes = get_content_adapter().course_quizzes(course).order_by().values("pk")
+            return qs.filter(quiz__in=quizzes)
+        return qs.filter(user=user)
+
+    def _taught_course(self) -> Any:
+        """The course of ``?course=`` (or of ``?quiz=``) when the user instructs it."""
+        adapter = get_content_adapter()
+        params = self.request.query_params
+        course = None
+        if params.get("course"):
+            course = _get_or_none(adapter.course_model, params["course"])
+        elif params.get("quiz"):
+            quiz = _get_or_none(adapter.quiz_model, params["quiz"])
+            if quiz is not None:
+                course = _get_or_none(adapter.course_model, adapter.get_quiz_course_id(quiz))
+        return course if course is not None and is_instructor(self.request.user, course) else None
+
+    def _instructs(self, quiz: Any) -> bool:
+        adapter = get_content_adapter()
+        course = _get_or_none(adapter.course_model, adapter.get_quiz_course_id(quiz))
+        return course is not None and is_instructor(self.request.user, course)
+
+    def get_object(self) -> Any:
+        try:
+            parse_pk(get_quiz_override_model(), self.kwargs[self.lookup_url_kwarg or "pk"])
+        except ValueError:
+            raise Http404 from None
+        override = super().get_object()
+        if self._instructs(override.quiz):
+            return override
+        if override.user_id == self.request.user.pk:
+            if self.action == "retrieve":
+                return override
+            raise PermissionDenied("Only instructors of the course may change accommodations.")
+        raise Http404
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        quiz, user = data.pop("quiz"), data.pop("user")
+        override, created = call(
+            services.update_or_create_quiz_override, quiz, user, by=request.user, **data
+        )
+        return Response(self.get_serializer(override).data, status=_created_status(created))
+
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        override = self.get_object()
+        partial = kwargs.get("partial", False)
+        serializer = s.QuizOverrideUpdateSerializer(override, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        # PUT replaces every value; PATCH keeps the ones it does not name.
+        values = {name: getattr(override, name) for name in serializer.Meta.fields}
+        values = {**values, **serializer.validated_data} if partial else serializer.validated_data
+        override = call(
+            services.set_quiz_override, override.quiz, override.user, by=request.user, **values
+        )
+        return Response(self.get_serializer(override).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        override = self.get_object()
+        call(services.remove_quiz_override, override.quiz, override.user, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class QuizStatusView(GenericAPIView):

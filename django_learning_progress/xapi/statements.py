@@ -230,6 +230,13 @@ def build_statements(event: Signal, using: str, **kwargs: Any) -> list[dict[str,
             "extensions": {PROGRESS_EXTENSION: round(figures["percentage"])},
         }
         return [b.statement("progressed", task, progress.last_activity_at, result=result)]
+    if event not in (
+        signals.quiz_attempt_started,
+        signals.quiz_attempt_graded,
+        signals.quiz_attempt_abandoned,
+        signals.questions_answered,
+    ):
+        return []  # e.g. an override changed, an attempt regraded: no statement
     attempt = kwargs["attempt"]
     b = _Builder(user, attempt.course_id, using)
     quiz = b.activity(adapter.quiz_model, attempt.quiz_id, "quiz")

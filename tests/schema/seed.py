@@ -4,13 +4,15 @@ Two learners and an instructor. ``instructor`` teaches *Django 101* (the
 host's ``INSTRUCTOR_CHECK`` is ``tests.testapp.access.teaches``: the course
 lists its instructors) and is a learner in *Advanced ORM*. ``learner`` has an
 active, a completed-task and a dropped enrollment, and quiz attempts in every
-state: open, submitted (an essay awaiting a grade) and completed. ``other``
-gives the instructor a roster and a response to grade.
+state: open, submitted (an essay awaiting a grade) and completed, and an
+accommodation (a quiz override) in *Django 101*. ``other`` gives the
+instructor a roster and a response to grade.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -108,6 +110,11 @@ def seed() -> dict[str, Any]:
     _answer_all(other, review, submit=True)
     abandoned = services.start_attempt(other, quiz)
     services.abandon_attempt(other, abandoned)
+
+    # learner: extra time and an extra attempt at the Django 101 quiz (override 1).
+    services.set_quiz_override(
+        quiz, learner, by=instructor, extra_attempts=1, extra_time=timedelta(minutes=10)
+    )
 
     # instructor: a learner in Advanced ORM.
     services.enroll(instructor, orm.course)

@@ -90,6 +90,8 @@ class Quiz(FigureNamedFields):
     grade_first = models.FloatField(default=-7.0)
     percentage_sum = models.FloatField(default=-7.0)
     attempts_completed = models.IntegerField(default=-7)
+    # Named like the override figure the quiz annotations carry.
+    extra_attempts = models.IntegerField(default=-7)
     # The lesson this quiz completes (ContentAdapter.quiz_task_lookup = "lesson").
     lesson = models.ForeignKey(
         Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="quizzes"
