@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_learning_progress import analytics, services
+from django_learning_progress import analytics, reports, services
 from django_learning_progress.admin import course_report_link, report_url
 from django_learning_progress.models import get_enrollment_model
 from tests.conftest import CourseTree, build_course
@@ -39,6 +39,22 @@ def test_report_page(admin_client: Any, make_user: Any, course_tree: CourseTree)
     report = html[html.index('id="lp-report"') : html.index("END Content")]
     assert "<script" not in report  # readable without JavaScript
     assert "http://" not in report and "https://" not in report  # nothing fetched
+
+
+def test_report_page_speaks_human_units(
+    admin_client: Any, make_user: Any, course_tree: CourseTree
+) -> None:
+    populate(course_tree, make_user, 4)
+    user = make_user()
+    services.enroll(user, course_tree.course)
+    services.add_time_spent(user, course_tree.lessons[0], 3600)
+    services.add_time_spent(user, course_tree.lessons[0], 5 * 60)
+    html = admin_client.get(report_url(course_tree.course)).content.decode()
+    row = html[html.index(f'data-user="{user.pk}"') :]
+    assert 'data-figure="time_spent">1 h 05 min<' in row
+    assert " s</td>" not in html  # no raw seconds
+    rate = analytics.quiz_analytics(course_tree.quizzes[0])["pass_rate"]
+    assert f'data-figure="pass_rate">{reports.format_rate(rate)}<' in html
 
 
 def test_report_page_permissions(client: Any, make_user: Any, course_tree: CourseTree) -> None:
