@@ -23,7 +23,8 @@ import logging
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -1051,8 +1052,8 @@ MAX_EXTRA_TIME = timedelta(days=365)
 MAX_OVERRIDE_REASON_LENGTH = 2000
 
 
-_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-_LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+_EARLIEST = datetime(1900, 1, 1, tzinfo=dt_timezone.utc)
+_LATEST = datetime(9998, 12, 31, tzinfo=dt_timezone.utc)
 
 
 def _instructed_course_id(by: Any, quiz: Any, db: str, what: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from decimal import Decimal
 from typing import Any
 
@@ -332,8 +333,8 @@ def test_only_instructors_of_the_course_and_staff(
             {
                 "extra_attempts": -1,
                 "extra_time": timedelta(seconds=-1),
-                "opens_at": datetime(2030, 1, 2, tzinfo=timezone.UTC),
-                "closes_at": datetime(2030, 1, 1, tzinfo=timezone.UTC),
+                "opens_at": datetime(2030, 1, 2, tzinfo=dt_timezone.utc),
+                "closes_at": datetime(2030, 1, 1, tzinfo=dt_timezone.utc),
             },
             {"extra_attempts": "negative", "extra_time": "negative", "closes_at": "window_order"},
         ),
@@ -351,8 +352,8 @@ def test_validation_gives_field_errors(
 
 def test_the_override_model_refuses_a_reversed_window() -> None:
     override = get_quiz_override_model()(
-        opens_at=datetime(2030, 1, 2, tzinfo=timezone.UTC),
-        closes_at=datetime(2030, 1, 1, tzinfo=timezone.UTC),
+        opens_at=datetime(2030, 1, 2, tzinfo=dt_timezone.utc),
+        closes_at=datetime(2030, 1, 1, tzinfo=dt_timezone.utc),
     )
     with pytest.raises(ValidationError) as excinfo:
         override.clean()
