@@ -492,7 +492,7 @@ class Smoke:
         for path, needle in [
             ("/admin/", b"Learning progress"),
             ("/admin/catalog/course/", b"Python Foundations"),
-            ("/admin/learning_progress/courseenrollment/", b"alice"),
+            ("/admin/learning_progress/courseenrollment/?o=1", b"alice"),  # oldest first
             ("/admin/learning_progress/quizattempt/", b"Basics check"),
             # Course.search_fields make the course an autocomplete target for other admins.
             (
