@@ -42,12 +42,13 @@ class ProgressConsumer(AsyncJsonWebsocketConsumer):
 
     An anonymous connection is accepted and closed at once with code
     ``4401``. An authenticated user receives the messages of their own
-    progress. Messages from the client:
+    progress, subscribed before the connection is accepted. Messages from the
+    client:
 
     * ``{"action": "follow_course", "course": ID}``: receive every learner's
       messages of that course; allowed for the course's instructors
       (:func:`~django_learning_progress.access.is_instructor`) and staff.
-      Answered with ``{"type": "following", "course": ID}``, or with
+      Answered, once subscribed, with ``{"type": "following", "course": ID}``, or with
       ``{"type": "error", "action": "follow_course", "course": ID, "error": "forbidden"}``
       (also for a course that does not exist).
     * ``{"action": "unfollow_course", "course": ID}``: stop; answered with
@@ -58,11 +59,14 @@ class ProgressConsumer(AsyncJsonWebsocketConsumer):
         self.joined: set[str] = set()
         self.following: dict[str, str] = {}
         user = self.scope.get("user")
-        await self.accept()
         if user is None or not user.is_authenticated:
+            await self.accept()  # then close: a refused handshake would hide the code
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        # Subscribed before the client learns that it is connected: what it reads
+        # once the socket is open is never older than the messages that follow.
         await self._join(user_group(user))
+        await self.accept()
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", set()):
