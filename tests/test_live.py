@@ -228,6 +228,19 @@ async def test_attempt_messages(course: CourseTree, learner: Any, connect: Conne
     assert graded["score"] == str(attempt.score.quantize(Decimal("0.001")))
 
 
+async def test_heartbeats_and_answers_send_nothing(
+    course: CourseTree, learner: Any, connect: Connect
+) -> None:
+    await sync(services.enroll)(learner, course.course)
+    await sync(services.start_task)(learner, course.lessons[0])
+    attempt = await sync(services.start_attempt)(learner, course.quizzes[0])
+    ws = await connect(learner)
+    await sync(services.add_time_spent)(learner, course.lessons[0], 30)
+    question = course.questions[0]
+    await sync(services.answer_question)(learner, attempt, question, question.answer)
+    assert await ws.receive_nothing(timeout=0.5)
+
+
 # -- following a course ----------------------------------------------------------------
 
 
