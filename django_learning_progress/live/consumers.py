@@ -19,9 +19,13 @@ CLOSE_UNAUTHENTICATED = 4401
 __all__ = ["CLOSE_UNAUTHENTICATED", "ProgressConsumer"]
 
 
+def _is_key(value: Any) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
 def _followable(user: Any, course_id: Any) -> Any:
     """The course's primary key when ``user`` may follow it, else ``None``."""
-    if isinstance(course_id, bool) or not isinstance(course_id, (int, str)):
+    if not _is_key(course_id):
         return None
     model: Any = get_content_adapter().course_model
     try:
@@ -51,13 +55,13 @@ class ProgressConsumer(AsyncJsonWebsocketConsumer):
       Answered, once subscribed, with ``{"type": "following", "course": ID}``, or with
       ``{"type": "error", "action": "follow_course", "course": ID, "error": "forbidden"}``
       (also for a course that does not exist).
-    * ``{"action": "unfollow_course", "course": ID}``: stop; answered with
-      ``{"type": "unfollowed", "course": ID}``.
+    * ``{"action": "unfollow_course", "course": ID}`` (the ``ID`` of the
+      ``following`` answer): stop; answered with ``{"type": "unfollowed", "course": ID}``.
     """
 
     async def connect(self) -> None:
         self.joined: set[str] = set()
-        self.following: dict[str, str] = {}
+        self.following: set[str] = set()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.accept()  # then close: a refused handshake would hide the code
@@ -78,8 +82,9 @@ class ProgressConsumer(AsyncJsonWebsocketConsumer):
         if action == "follow_course":
             await self._follow(course)
         elif action == "unfollow_course":
-            group = self.following.pop(str(course), None)
-            if group is not None:
+            group = course_group(course) if _is_key(course) else None
+            if group in self.following:
+                self.following.discard(group)
                 self.joined.discard(group)
                 await self.channel_layer.group_discard(group, self.channel_name)
             await self.send_json({"type": "unfollowed", "course": course})
@@ -94,7 +99,7 @@ class ProgressConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         group = course_group(course_pk)
-        self.following[str(course)] = group
+        self.following.add(group)
         await self._join(group)
         await self.send_json({"type": "following", "course": json_id(course_pk)})
 
