@@ -16,7 +16,6 @@ from django.db import connection
 from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from django_learning_progress import _compiled, helpers, services
 from django_learning_progress.content import get_content_adapter
@@ -203,6 +202,9 @@ def test_load_learner_figures_matches_the_annotations(learner: Any) -> None:
 def test_me_progress_in_two_queries_and_required_changes(
     learner: Any, django_assert_num_queries: Any
 ) -> None:
+    pytest.importorskip("rest_framework", reason="the REST API needs the [drf] extra")
+    from rest_framework.test import APIClient
+
     client = APIClient()
     client.force_authenticate(learner)
     trees = [build_course(f"Course {n}", modules=1, lessons_per_module=2) for n in range(6)]
