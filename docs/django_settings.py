@@ -18,6 +18,7 @@ INSTALLED_APPS = [
     "tests.testapp",
     "django_learning_progress",
     "django_learning_progress.xapi",  # the learning records page autodocs it
+    "django_learning_progress.live",  # the live progress page autodocs it (the [live] extra)
     # The REST API pages autodoc django_learning_progress.api (the [drf] extra).
     "rest_framework",
     "django_filters",

@@ -7,8 +7,10 @@
 
 Setting up means: a virtualenv at ``example_project/.venv`` (made with uv when
 it is on PATH, else with ``venv`` and pip; reused on later runs), this
-repository installed into it in editable mode with the ``drf`` extra plus
-drf-spectacular, then ``migrate`` and ``seed_demo``. The demo keeps its data in
+repository installed into it in editable mode with the ``drf`` and ``live``
+extras plus drf-spectacular and daphne, then ``migrate`` and ``seed_demo``.
+``runserver`` then serves the LMS's ASGI application with daphne, so that
+course pages and rosters update live (in-memory channel layer). The demo keeps its data in
 ``example_project/db.sqlite3``; ``--smoke`` uses a temporary database and exits
 non-zero when any check fails.
 
@@ -48,7 +50,7 @@ VENV = HERE / ".venv"
 STAMP = VENV / ".demo-installed.json"
 DB_PATH = HERE / "db.sqlite3"
 HOST = "127.0.0.1"
-REQUIREMENTS = ["-e", f"{REPO_ROOT}[drf]", "drf-spectacular"]
+REQUIREMENTS = ["-e", f"{REPO_ROOT}[drf,live]", "drf-spectacular", "daphne"]
 COMMAND_TIMEOUT = 600  # seconds, per setup command
 LOGINS = [
     ("admin", "admin", "superuser: the admin site"),
@@ -152,7 +154,7 @@ def ensure_venv(*, use_uv: bool, reinstall: bool) -> Path:
                 run([uv, "venv", "--quiet", "--python", sys.executable, str(VENV)])
             else:
                 run([sys.executable, "-m", "venv", str(VENV)])
-    with step("Installing django-learning-progress[drf] (editable) and drf-spectacular"):
+    with step("Installing django-learning-progress[drf,live] (editable), drf-spectacular, daphne"):
         if uv:
             run([uv, "pip", "install", "--python", str(python), *REQUIREMENTS])
         else:
@@ -284,6 +286,7 @@ def urls(base: str, summary: dict[str, Any], schema: bool) -> list[tuple[str, st
     course = summary["courses"][0]
     rows = [
         ("Home", f"{base}/"),
+        (f"Live roster ({course['title']})", f"{base}/courses/{course['slug']}/roster/"),
         ("Admin", f"{base}/admin/"),
         ("API root", f"{base}/api/progress/"),
         ("My progress (API)", f"{base}/api/progress/me/progress/"),
@@ -492,7 +495,7 @@ class Smoke:
         for path, needle in [
             ("/admin/", b"Learning progress"),
             ("/admin/catalog/course/", b"Python Foundations"),
-            ("/admin/learning_progress/courseenrollment/?o=1", b"alice"),  # oldest first
+            ("/admin/learning_progress/courseenrollment/?q=alice", b"alice"),
             ("/admin/learning_progress/quizattempt/", b"Basics check"),
             # Course.search_fields make the course an autocomplete target for other admins.
             (
@@ -597,11 +600,57 @@ class Smoke:
         graded = self.get_json(f"/api/progress/quiz-attempts/{attempt['id']}/", staff)
         expect(graded["status"] == "completed" and graded["passed"] is not None, str(graded))
 
+    def live_socket(self) -> None:
+        # The WebSocket of live progress: an anonymous client is closed with 4401;
+        # a logged-in page's socket stays open; the instructor's roster page follows it.
+        status, frame = websocket_handshake(self.base, "/ws/progress/")
+        expect(status == 101, f"anonymous handshake answered {status}")
+        expect(frame[:1] == b"\x88" and frame[2:4] == (4401).to_bytes(2, "big"), f"{frame!r}")
+        browser = Browser(self.base)
+        browser.login("/accounts/login/", "teacher", "teacher")
+        cookie = "; ".join(f"{c.name}={c.value}" for c in browser.jar)
+        status, frame = websocket_handshake(self.base, "/ws/progress/", cookie=cookie)
+        expect(status == 101 and frame == b"", f"teacher's socket: {status} {frame!r}")
+        code, _headers, body = browser.get("/courses/python-foundations/roster/")
+        expect(code == 200 and b"updates live" in body, f"roster: status {code}")
+        code, _headers, body = Browser(self.base).get("/courses/python-foundations/roster/")
+        expect(b"updates live" not in body, "the roster is shown to an anonymous user")
+
     def schema(self) -> None:
         data = self.get_json("/api/schema/?format=json", ("alice", "alice"))
         expect(str(data.get("openapi", "")).startswith("3."), f"openapi {data.get('openapi')}")
         for path in ("/api/progress/me/progress/", "/api/progress/courses/{course_id}/progress/"):
             expect(path in data["paths"], f"schema lacks {path}")
+
+
+def websocket_handshake(base: str, path: str, cookie: str = "") -> tuple[int, bytes]:
+    """Open a WebSocket on ``path``: the handshake's status, and the first frame the
+    server sends within a second (``b""`` when none)."""
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Origin: {base}\r\n" + (f"Cookie: {cookie}\r\n" if cookie else "") + "\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request.encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        head, _sep, rest = head.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+        sock.settimeout(1)
+        with contextlib.suppress(TimeoutError, OSError):
+            while len(rest) < 4:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                rest += chunk
+    return status, rest
 
 
 def expect(condition: bool, message: str) -> None:
@@ -619,6 +668,7 @@ def smoke(python: Path, env_for: Callable[[Path], dict[str, str]]) -> int:
         if not summary["created"] or again["created"] or again["counts"] != summary["counts"]:
             problems.append(f"seed_demo is not idempotent: {summary} then {again}")
         schema = has_module(python, env, "drf_spectacular")
+        live = has_module(python, env, "channels") and has_module(python, env, "daphne")
         port = free_port()
         base = f"http://{HOST}:{port}"
         log_path = Path(tmp) / "server.log"
@@ -647,10 +697,13 @@ def smoke(python: Path, env_for: Callable[[Path], dict[str, str]]) -> int:
                         "enroll_through_api",
                         "grade_essay",
                         *(["schema"] if schema else []),
+                        *(["live_socket"] if live else []),
                     ]:
                         checks.check(name.replace("_", " "), getattr(checks, name))
                     if not schema:
                         say("  skip schema: drf-spectacular is not installed")
+                    if not live:
+                        say("  skip live socket: channels or daphne is not installed")
                     say(
                         f"    {checks.passed} checks passed, {len(checks.failures)} failed"
                         f" in {time.monotonic() - started:.1f}s"

@@ -1,4 +1,5 @@
-"""The LMS's pages: the home page, and a learner's course, lesson and quiz pages.
+"""The LMS's pages: the home page, a learner's course, lesson and quiz pages, and an
+instructor's roster of a course.
 
 Every change of progress goes through :mod:`django_learning_progress.services`
 (enrolling, opening and completing a lesson, taking a quiz); the lesson page
@@ -30,6 +31,11 @@ from django_learning_progress.models import (
     get_quiz_response_model,
     get_task_progress_model,
 )
+
+
+def live_progress(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: ``live_progress`` is the WebSocket path when live progress is on."""
+    return {"live_progress": "/ws/progress/" if settings.LMS_LIVE else None}
 
 
 def duration(seconds: int | None) -> str:
@@ -265,3 +271,18 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "progress": helpers.get_course_progress(request.user, quiz.course),
     }
     return render(request, "catalog/attempt.html", context)
+
+
+# -- the instructor's pages --------------------------------------------------------------
+
+
+@login_required
+def course_roster(request: HttpRequest, slug: str) -> HttpResponse:
+    """Every learner's progress in a course, for its instructors; it updates live."""
+    course = get_object_or_404(Course, slug=slug)
+    if not is_instructor(request.user, course):
+        raise PermissionDenied
+    enrollments = list(helpers.course_roster(course))
+    for enrollment in enrollments:
+        enrollment.time_display = duration(enrollment.time_spent)
+    return render(request, "catalog/roster.html", {"course": course, "enrollments": enrollments})

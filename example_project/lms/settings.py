@@ -6,7 +6,15 @@ serves on 127.0.0.1 only). Environment variables:
 
 * ``LMS_DB_PATH``: the SQLite file (default ``example_project/db.sqlite3``);
 * ``LMS_DEBUG``: ``1`` turns DEBUG on (never on a server others can reach);
-* ``LMS_SECRET_KEY``: the secret key.
+* ``LMS_SECRET_KEY``: the secret key;
+* ``LMS_REDIS_URL``: with live progress installed, the Redis server of the
+  channel layer (``redis://127.0.0.1:6379/0``; needs ``channels-redis``); the
+  in-memory channel layer otherwise, which works in one server process only;
+* ``LMS_REDIS_PREFIX``: the prefix of the channel layer's Redis keys (``lms:``).
+
+Live progress is on when Django Channels is installed
+(``pip install "django-learning-progress[live]" daphne``): the LMS is then an
+ASGI application (``lms/asgi.py``), which ``runserver`` serves with daphne.
 """
 
 import importlib.util
@@ -20,6 +28,9 @@ DEBUG = os.environ.get("LMS_DEBUG", "0") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 HAS_SPECTACULAR = importlib.util.find_spec("drf_spectacular") is not None
+# Live progress (Django Channels): the course pages and the roster update without reloading.
+LMS_LIVE = importlib.util.find_spec("channels") is not None
+HAS_DAPHNE = importlib.util.find_spec("daphne") is not None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -36,6 +47,10 @@ INSTALLED_APPS = [
 ]
 if HAS_SPECTACULAR:
     INSTALLED_APPS.append("drf_spectacular")
+if LMS_LIVE:
+    INSTALLED_APPS.append("django_learning_progress.live")
+    if HAS_DAPHNE:
+        INSTALLED_APPS.insert(0, "daphne")  # runserver serves the ASGI application
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -49,6 +64,21 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "lms.urls"
 WSGI_APPLICATION = "lms.wsgi.application"
+ASGI_APPLICATION = "lms.asgi.application"
+
+LMS_REDIS_URL = os.environ.get("LMS_REDIS_URL")
+if LMS_REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [LMS_REDIS_URL],
+                "prefix": os.environ.get("LMS_REDIS_PREFIX", "lms:"),
+            },
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 TEMPLATES = [
     {
@@ -60,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "catalog.views.live_progress",
             ],
         },
     },

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("courses/<slug:slug>/", views.course_detail, name="course"),
     path("courses/<slug:slug>/enroll/", views.enroll, name="enroll"),
+    path("courses/<slug:slug>/roster/", views.course_roster, name="roster"),
     path("lessons/<int:pk>/", views.lesson_detail, name="lesson"),
     path("lessons/<int:pk>/complete/", views.complete_lesson, name="complete-lesson"),
     path("quizzes/<int:pk>/", views.quiz_detail, name="quiz"),
