@@ -403,9 +403,7 @@ def add_time_spent(user: Any, task: Any, seconds: int) -> Any:
     # The heartbeat of an open lesson, where the task is started and the learner
     # enrolled: one UPDATE guarded by both (atomic on its own) that returns the row.
     now = timezone.now()
-    # A state_changed receiver writes in the same transaction as the UPDATE.
-    recording = seconds > 0 and signals.state_changed.has_listeners()
-    with transaction.atomic(using=db) if recording else nullcontext():
+    with _recording(seconds, db):
         progress = _sql.add_time(user.pk, task.pk, seconds, now, db)
         if progress is NotImplemented:  # a default manager filters rows: the ORM's way
             enrolled = _objects(get_enrollment_model(), db).filter(
@@ -435,6 +433,14 @@ def add_time_spent(user: Any, task: Any, seconds: int) -> Any:
     return progress
 
 
+def _recording(seconds: int, db: str) -> Any:
+    """A transaction around a heartbeat's one statement when a ``state_changed``
+    receiver writes with it (none otherwise: the statement is atomic on its own)."""
+    if seconds > 0 and signals.state_changed.has_listeners():
+        return transaction.atomic(using=db)
+    return nullcontext()
+
+
 def _emit_time(progress: Any, user: Any, seconds: int, db: str) -> None:
     _emit(signals.time_recorded, progress, db, progress=progress, user=user, seconds=seconds)
 
@@ -458,9 +464,7 @@ def record_heartbeat(user: Any, progress_id: Any, seconds: int) -> Any:
     except ValueError:
         return None  # no row has such a key
     db = _db()
-    # A state_changed receiver writes in the same transaction as the UPDATE.
-    recording = seconds > 0 and signals.state_changed.has_listeners()
-    with transaction.atomic(using=db) if recording else nullcontext():
+    with _recording(seconds, db):
         progress = _sql.add_time(user.pk, progress_id, seconds, timezone.now(), db, row=True)
         if progress is NotImplemented or progress is None:
             return None

@@ -31,20 +31,12 @@ from django_learning_progress.models import (
     get_quiz_response_model,
     get_task_progress_model,
 )
+from django_learning_progress.reports import format_duration
 
 
 def live_progress(request: HttpRequest) -> dict[str, Any]:
     """Context processor: ``live_progress`` is the WebSocket path when live progress is on."""
     return {"live_progress": "/ws/progress/" if settings.LMS_LIVE else None}
-
-
-def duration(seconds: int | None) -> str:
-    """``3900`` -> ``"1 h 05 min"``; ``125`` -> ``"2 min"``; ``42`` -> ``"42 s"``."""
-    if seconds is not None and seconds < 60:
-        return f"{seconds} s"
-    minutes = (seconds or 0) // 60
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -71,7 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         for enrollment in enrollments:
             enrollment.next_lesson = next_lessons.get(enrollment.next_task_id)
-            enrollment.time_display = duration(enrollment.time_spent)
+            enrollment.time_display = format_duration(enrollment.time_spent)
             enrollment.progress = user.get_course_progress(enrollment.course)
         context["enrollments"] = enrollments
         context["teaching"] = [
@@ -160,7 +152,7 @@ def lesson_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "next_lesson": siblings[index + 1] if index + 1 < len(siblings) else None,
         "heartbeat_url": reverse("learning_progress:task-progress-time", args=[progress.pk]),
         "heartbeat_seconds": settings.LMS_HEARTBEAT_SECONDS,
-        "time_display": duration(progress.time_spent),
+        "time_display": format_duration(progress.time_spent),
     }
     return render(request, "catalog/lesson.html", context)
 
@@ -192,12 +184,8 @@ def quiz_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "quiz": quiz,
         "course": quiz.course,
         "status": status,
-        "attempts": [(a, duration(a.time_taken)) for a in attempts],
-        "attempts_left": (
-            None
-            if status.attempts_allowed is None
-            else max(0, status.attempts_allowed - status.attempts_used)
-        ),
+        "attempts": [(a, format_duration(a.time_taken)) for a in attempts],
+        "attempts_left": _attempts_left(status),
         "questions": quiz.questions.count(),
     }
     return render(request, "catalog/quiz.html", context)
@@ -213,6 +201,13 @@ def start_attempt(request: HttpRequest, pk: int) -> HttpResponse:
         _errors(request, error)
         return redirect("quiz", pk=quiz.pk)
     return redirect("attempt", pk=attempt.pk)
+
+
+def _attempts_left(status: Any) -> int | None:
+    """Attempts the learner may still start (``None``: unlimited), from ``quiz_status()``."""
+    if status.attempts_allowed is None:
+        return None
+    return max(0, status.attempts_allowed - status.attempts_used)
 
 
 def _answer_of(question: Question, value: str) -> Any:
@@ -262,12 +257,8 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "course": quiz.course,
         "questions": questions,
         "status": status,
-        "attempts_left": (
-            None
-            if status.attempts_allowed is None
-            else max(0, status.attempts_allowed - status.attempts_used)
-        ),
-        "time_taken": duration(attempt.time_taken),
+        "attempts_left": _attempts_left(status),
+        "time_taken": format_duration(attempt.time_taken),
         "progress": helpers.get_course_progress(request.user, quiz.course),
     }
     return render(request, "catalog/attempt.html", context)
@@ -284,5 +275,5 @@ def course_roster(request: HttpRequest, slug: str) -> HttpResponse:
         raise PermissionDenied
     enrollments = list(helpers.course_roster(course))
     for enrollment in enrollments:
-        enrollment.time_display = duration(enrollment.time_spent)
+        enrollment.time_display = format_duration(enrollment.time_spent)
     return render(request, "catalog/roster.html", {"course": course, "enrollments": enrollments})

@@ -158,7 +158,7 @@ DEMO_USERNAMES = [ADMIN[0]] + [u[0] for u in INSTRUCTORS] + [u[0] for u in LEARN
 DEMO_SLUGS = [c["slug"] for c in CATALOG]
 
 
-def PROGRESS_MODELS() -> list[Any]:
+def _progress_models() -> list[Any]:
     return [
         get_enrollment_model(),
         get_task_progress_model(),
@@ -181,7 +181,7 @@ class Clock:
         now = timezone.now  # the function, which fields name as their default
         with ExitStack() as stack:
             stack.enter_context(mock.patch("django.utils.timezone.now", lambda: self.at))
-            for model in PROGRESS_MODELS():
+            for model in _progress_models():
                 for f in model._meta.concrete_fields:
                     if f.default is now:  # e.g. enrolled_at: default=timezone.now
                         stack.enter_context(mock.patch.object(f, "_get_default", lambda: self.at))
