@@ -45,8 +45,25 @@ from django.utils.tree import Node
 MAX_ENTRIES = 4096
 
 _lock = threading.Lock()
-_entries: OrderedDict[tuple[Any, ...], tuple[str, list[Any]]] = OrderedDict()
+_entries: OrderedDict[tuple[Any, ...], tuple[Any, ...]] = OrderedDict()
 _MOMENTS = (date, time, timedelta)
+#: Texts and functions that depend only on models, settings and the database
+#: (a table's SQL, a column's converters), built once: see :func:`memo`.
+_memo: dict[tuple[Any, ...], Any] = {}
+
+
+def memo(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """``build()``, once per ``key`` until the next ``setting_changed``.
+
+    For values that follow from code and settings only (the SQL text of a
+    select on one of the app's tables, the converters of a column), never
+    from rows. ``key`` names the models and the database alias it depends on.
+    """
+    try:
+        return _memo[key]
+    except KeyError:
+        value = _memo[key] = build()
+        return value
 
 
 def method_key(adapter: Any, name: str) -> Any:
@@ -112,22 +129,25 @@ def compiled(
     key: tuple[Any, ...],
     adapter: Any,
     build: Callable[[], Any],
-    compile: Callable[[Any], tuple[str, list[Any]]],
-) -> tuple[str, list[Any]]:
+    compile: Callable[[Any], tuple[Any, ...]],
+) -> Any:
     """``compile(build())``, from the store when ``key`` was compiled before.
 
     ``key`` names the course, the database and the adapter methods ``build``
     calls (:func:`method_key`); ``adapter`` is the content adapter.
+    ``compile`` returns ``(sql, params, *more)``: what else it returns (how
+    to read the rows, say) is kept with the SQL; the parameters come back as
+    a new list each time.
     """
     full_key = (adapter, *key)
     with _lock:
         hit = _entries.get(full_key)
         if hit is not None:
             _entries.move_to_end(full_key)
-            return hit[0], list(hit[1])
+            return (hit[0], list(hit[1]), *hit[2:])
     with _counting() as executed:
         qs = build()
-        sql, params = compile(qs)
+        sql, params, *more = compile(qs)
         # Built twice: a queryset that depends on the moment (or on a counter)
         # compiles differently each time.
         again = compile(build())
@@ -139,16 +159,17 @@ def compiled(
         and not has_moment(qs)
     ):
         with _lock:
-            _entries[full_key] = (sql, list(params))
+            _entries[full_key] = (sql, list(params), *more)
             while len(_entries) > MAX_ENTRIES:
                 _entries.popitem(last=False)
-    return sql, list(params)
+    return (sql, list(params), *more)
 
 
 def clear() -> None:
-    """Forget every compiled statement."""
+    """Forget every compiled statement and every memoized text."""
     with _lock:
         _entries.clear()
+        _memo.clear()
 
 
 @receiver(setting_changed)

@@ -499,8 +499,13 @@ def _course_quizzes(course_id: Any, alias: str) -> tuple[list[Any], dict[str, st
         )
 
     plain = manager.all().query
-    if plain.select_related or plain.deferred_loading != (frozenset(), True):
-        return list(build()), flag  # rows a raw query cannot rebuild
+    if (
+        plain.select_related
+        or plain.deferred_loading != (frozenset(), True)
+        or plain.annotations
+        or plain.extra
+    ):
+        return list(build()), flag  # instances that from_db alone would not rebuild
     key = (
         "quizzes",
         course_id,
@@ -508,8 +513,11 @@ def _course_quizzes(course_id: Any, alias: str) -> tuple[list[Any], dict[str, st
         _compiled.method_key(adapter, "course_quizzes"),
         _compiled.method_key(adapter, "required_quizzes"),
     )
-    sql, params = _compiled.compiled(key, adapter, build, _compiler(alias))
-    return list(manager.raw(sql, params)), flag
+    names = [flag["of_course"], flag["required"]]
+    sql, params, load = _compiled.compiled(
+        key, adapter, build, lambda qs: _sql.compile_instances(qs, names, alias)
+    )
+    return load(sql, params), flag
 
 
 def get_progress_stats(user: Any, course: Any) -> dict[str, Any]:
