@@ -426,15 +426,20 @@ def learner_course(
 
 
 def learner_courses(
-    user_id: Any, required: dict[Any, tuple[str, list[Any]]], using: str | None = None
+    user_id: Any,
+    course_ids: Sequence[Any],
+    required: Sequence[tuple[Any, tuple[str, list[Any]]]],
+    using: str | None = None,
 ) -> dict[Any, tuple[int, int, int, int, Any, Any]]:
     """One learner's figures in several courses: ``{course_id: (tasks_total,
     tasks_completed, tasks_in_progress, time_spent, last_activity_at,
     next_task_id)}``, one statement.
 
-    ``required`` maps each course's key to the SQL of a query of its required
-    tasks as ``(pk, position)`` (see :func:`learner_course`). Every course of
-    ``required`` is in the result.
+    ``required`` lists ``(course key, SQL)``: the SQL of a query of that
+    course's required tasks as ``(pk, position)`` (see :func:`learner_course`),
+    or, with ``None`` for the key, of several courses' required tasks as
+    ``(course key, pk, position)`` (see ``_batch``). Every course of
+    ``course_ids`` is in the result.
 
     Why SQL: the ORM form (:func:`~django_learning_progress.helpers.get_enrolled_courses`)
     is one row per enrollment with correlated subqueries that run the host's
@@ -446,12 +451,16 @@ def learner_courses(
     e = _Table(get_enrollment_model(), using)
     course_type = e.cast_type("course")
     parts, params = [], []
-    for n, (course_id, (sql, sql_params)) in enumerate(required.items()):
-        parts.append(f"SELECT CAST(%s AS {course_type}), lp_r{n}.* FROM ({sql}) lp_r{n}")
-        params += [e.prep("course", course_id), *sql_params]
+    for n, (course_id, (sql, sql_params)) in enumerate(required):
+        if course_id is None:
+            parts.append(f"SELECT lp_r{n}.* FROM ({sql}) lp_r{n}")
+            params += sql_params
+        else:
+            parts.append(f"SELECT CAST(%s AS {course_type}), lp_r{n}.* FROM ({sql}) lp_r{n}")
+            params += [e.prep("course", course_id), *sql_params]
     mine_sql, mine_params = t.rows(("task", "status"), {"user": user_id}, {})
     time_sql, time_params = t.rows(
-        ("course", "time_spent", "last_activity_at"), {"user": user_id}, {"course": list(required)}
+        ("course", "time_spent", "last_activity_at"), {"user": user_id}, {"course": course_ids}
     )
     params += mine_params + time_params
     done, started = TaskStatus.COMPLETED.value, TaskStatus.IN_PROGRESS.value
@@ -481,7 +490,9 @@ def learner_courses(
     sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(selects)}"
     course_of, task_of = e.converter("course"), t.converter("task")
     last_of = t.converter("last_activity_at")
-    figures: dict[Any, list[Any]] = {course_id: [0, 0, 0, 0, None, None] for course_id in required}
+    figures: dict[Any, list[Any]] = {
+        course_id: [0, 0, 0, 0, None, None] for course_id in course_ids
+    }
     for kind, course, total, completed, started_n, spent, task, last in t.fetch(sql, params):
         row = figures[course_of(course)]
         if kind == 0:

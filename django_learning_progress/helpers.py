@@ -38,7 +38,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from django_learning_progress import _compiled, _sql
+from django_learning_progress import _batch, _compiled, _sql
 from django_learning_progress import _expressions as ex
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
 from django_learning_progress.conf import app_settings
@@ -790,7 +790,16 @@ def load_learner_figures(user: Any, enrollments: Iterable[Any]) -> list[Any]:
     alias = router.db_for_read(get_task_progress_model())
     course_ids = list(dict.fromkeys(e.course_id for e in enrollments))
     required = {course_id: _required_sql(course_id, alias) for course_id in course_ids}
-    figures = _sql.learner_courses(_pk(user), required, alias)
+    # The courses whose required tasks one query can read (see _batch), then
+    # each other course's own query.
+    adapter = get_content_adapter()
+    batched, batch = _batch.required_tasks_of(course_ids, adapter, required, alias)
+    parts: list[tuple[Any, tuple[str, list[Any]]]] = []
+    if batched is not None:
+        parts.append((None, batched))
+    in_batch = set(batch)
+    parts += [(c, sql) for c, sql in required.items() if c not in in_batch]
+    figures = _sql.learner_courses(_pk(user), course_ids, parts, alias)
     for enrollment in enrollments:
         total, done, started, spent, last, next_task = figures[enrollment.course_id]
         enrollment.tasks_total = total

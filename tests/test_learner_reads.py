@@ -17,11 +17,11 @@ from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from django_learning_progress import _compiled, helpers, services
+from django_learning_progress import _batch, _compiled, helpers, services
 from django_learning_progress.content import get_content_adapter
 from tests.conftest import build_course
 from tests.testapp.adapter import TestAdapter
-from tests.testapp.models import Lesson
+from tests.testapp.models import Lesson, Quiz
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +234,115 @@ def test_one_learner_in_two_queries(learner: Any, django_assert_num_queries: Any
     with django_assert_num_queries(1):
         helpers.calculate_progress_percentage(learner, tree.course)
     assert connection.vendor  # the same counts on every database
+
+
+# -- several courses' required tasks in one query (``_batch``) ----------------------------
+
+
+def loaded_figures(learner: Any) -> dict[Any, tuple[Any, ...]]:
+    """``{course_id: figures}`` from ``load_learner_figures``, checked against
+    ``get_course_progress`` (each course's own query)."""
+    names = ("tasks_total", "tasks_completed", "tasks_in_progress", "time_spent", "next_task_id")
+    loaded = helpers.load_learner_figures(
+        learner, helpers.get_enrolled_courses(learner, figures=False)
+    )
+    result = {}
+    for enrollment in loaded:
+        mine = tuple(getattr(enrollment, n) for n in names)
+        alone = helpers.get_course_progress(learner, enrollment.course_id)
+        assert mine == tuple(getattr(alone, n) for n in names)
+        result[enrollment.course_id] = mine
+    return result
+
+
+def several_courses(learner: Any, count: int = 4) -> list[Any]:
+    trees = [
+        build_course(f"Course {n}", modules=2, lessons_per_module=2 + n % 2) for n in range(count)
+    ]
+    for n, tree in enumerate(trees):
+        services.enroll(learner, tree.course)
+        for lesson in tree.lessons[: n % 3]:
+            services.complete_task(learner, lesson)
+        services.start_task(learner, tree.lessons[-1])
+    return trees
+
+
+def test_one_query_reads_every_courses_required_tasks(learner: Any) -> None:
+    trees = several_courses(learner)
+    course_ids = [tree.course.pk for tree in trees]
+    alias = "default"
+    compiled = {c: helpers._required_sql(c, alias) for c in course_ids}
+    batched, batch = _batch.required_tasks_of(course_ids, get_content_adapter(), compiled, alias)
+    assert batched is not None and batch == course_ids
+    figures_of = loaded_figures(learner)
+    assert figures_of[trees[1].course.pk][:3] == (6, 1, 1)
+    assert figures_of[trees[2].course.pk][:3] == (4, 2, 1)
+    trees[1].lessons[0].optional = True  # completed: one fewer done
+    trees[1].lessons[0].save()
+    assert loaded_figures(learner)[trees[1].course.pk][:3] == (5, 0, 1)
+
+
+class OneCourseDiffersAdapter(TestAdapter):
+    """One course (named by ``special``) also drops its first module's tasks."""
+
+    special: Any = None
+
+    def required_tasks(self, course: Any) -> Any:
+        qs = super().required_tasks(course)
+        if course == self.special:
+            qs = qs.exclude(module__position=0)
+        return qs
+
+
+class CourseTwiceAdapter(TestAdapter):
+    """The course is used twice: a subquery excludes tasks of its quizzes' lessons."""
+
+    def required_tasks(self, course: Any) -> Any:
+        quizzes = Quiz.objects.filter(course=course, lesson__isnull=False).values("lesson")
+        return super().required_tasks(course).exclude(pk__in=quizzes)
+
+
+def test_a_course_whose_query_differs_is_read_by_its_own(learner: Any) -> None:
+    trees = several_courses(learner)
+    OneCourseDiffersAdapter.special = trees[2].course.pk
+    path = "tests.test_learner_reads.OneCourseDiffersAdapter"
+    with override_settings(LEARNING_PROGRESS={"CONTENT_ADAPTER": path}):
+        course_ids = [tree.course.pk for tree in trees]
+        compiled = {c: helpers._required_sql(c, "default") for c in course_ids}
+        batched, batch = _batch.required_tasks_of(
+            course_ids, get_content_adapter(), compiled, "default"
+        )
+        assert batched is not None and trees[2].course.pk not in batch and len(batch) == 3
+        figures_of = loaded_figures(learner)
+    assert figures_of[trees[2].course.pk][0] == 2  # the second module's two tasks
+    assert figures_of[trees[1].course.pk][0] == 6
+
+
+def test_a_course_used_twice_is_not_batched(learner: Any) -> None:
+    trees = several_courses(learner, count=3)
+    Quiz.objects.create(course=trees[0].course, title="Q", lesson=trees[0].lessons[0])
+    path = "tests.test_learner_reads.CourseTwiceAdapter"
+    with override_settings(LEARNING_PROGRESS={"CONTENT_ADAPTER": path}):
+        course_ids = [tree.course.pk for tree in trees]
+        compiled = {c: helpers._required_sql(c, "default") for c in course_ids}
+        assert _batch.required_tasks_of(course_ids, get_content_adapter(), compiled, "default") == (
+            None,
+            [],
+        )
+        figures_of = loaded_figures(learner)
+    assert figures_of[trees[0].course.pk][0] == 3  # its first lesson belongs to a quiz
+
+
+def test_batched_required_tasks_replaced_between_reads(learner: Any, monkeypatch: Any) -> None:
+    trees = several_courses(learner, count=3)
+    before = loaded_figures(learner)
+    assert [before[t.course.pk][0] for t in trees] == [4, 6, 4]
+    adapter = get_content_adapter()
+    original = type(adapter).required_tasks
+    monkeypatch.setattr(
+        type(adapter),
+        "required_tasks",
+        lambda self, course: original(self, course).filter(module__position=1),
+    )
+    after = loaded_figures(learner)
+    assert [after[t.course.pk][0] for t in trees] == [2, 3, 2]
