@@ -779,7 +779,9 @@ def load_learner_figures(user: Any, enrollments: Iterable[Any]) -> list[Any]:
 
     For enrollments that you fetched and paged yourself (the REST API's
     ``me/progress/`` does): one query whatever their number, each course's
-    required tasks read once. Returns the enrollments as a list, each with
+    required tasks read once, and the courses whose ``required_tasks()``
+    differ only by the course read together (see the content adapter's
+    documentation, "Several courses' required tasks in one query"). Returns the enrollments as a list, each with
     ``tasks_total``, ``tasks_completed``, ``tasks_in_progress``,
     ``percentage``, ``time_spent``, ``last_activity_at`` and ``next_task_id``
     set exactly as :func:`get_enrolled_courses` computes them.
