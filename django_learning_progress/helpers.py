@@ -36,6 +36,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from django_learning_progress import _compiled, _sql
@@ -384,12 +385,48 @@ def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str
 
 
 def _quiz_rules(course_id: Any) -> list[tuple[Any, str, Decimal | None]]:
-    """``(quiz_id, grade method, pass mark)`` of the course's quizzes, in course order."""
+    """``(quiz_id, grade method, pass mark)`` of the course's quizzes, in course order.
+
+    One query: a raw query of the adapter's queryset's SQL, compiled once per
+    course (see ``_compiled``), or the queryset itself when a raw query could
+    not rebuild its rows (``select_related``, deferred fields).
+    """
     adapter = get_content_adapter()
-    return [
-        (quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz))
-        for quiz in adapter.course_quizzes(course_id)
-    ]
+    quiz_model: Any = adapter.quiz_model
+    alias = router.db_for_read(quiz_model)
+
+    def build() -> QuerySet[Any]:
+        return adapter.course_quizzes(course_id).using(alias)
+
+    def compile(qs: QuerySet[Any]) -> tuple[str, list[Any]]:
+        sql, params = _sql.compile_query(qs, alias)
+        return (sql if _plain_rows(qs, quiz_model) else _NOT_RAW + sql), params
+
+    key = ("roster-quizzes", course_id, alias, _compiled.method_key(adapter, "course_quizzes"))
+    sql, params = _compiled.compiled(key, adapter, build, compile)
+    quizzes: Iterable[Any]
+    if sql.startswith(_NOT_RAW):
+        quizzes = build()
+    else:
+        quizzes = quiz_model._default_manager.db_manager(alias).raw(sql, params)
+    return [(quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz)) for quiz in quizzes]
+
+
+#: Marks the compiled SQL of a queryset whose rows a raw query cannot rebuild.
+_NOT_RAW = "-- rows need the queryset\n"
+
+
+def _plain_rows(qs: QuerySet[Any], model: Any) -> bool:
+    """Whether ``qs`` reads whole ``model`` instances that a raw query of its SQL
+    rebuilds as they are (no ``select_related`` or deferred field)."""
+    query = qs.query
+    return (
+        qs.model is model
+        and qs._iterable_class is ModelIterable
+        and not query.select_related
+        and query.deferred_loading == (frozenset(), True)
+        and not query.is_sliced
+    )
 
 
 def _completed_attempts(
@@ -805,6 +842,18 @@ ROSTER_FIGURES = (
 )
 
 
+def _roster_required_sql(course_id: Any, alias: str) -> tuple[str, list[Any]]:
+    """The SQL of the pks of the course's required tasks (a task may repeat),
+    compiled once per course (see ``_compiled``)."""
+    adapter = get_content_adapter()
+
+    def build() -> QuerySet[Any]:
+        return adapter.required_tasks(course_id).using(alias).order_by().values("pk")
+
+    key = ("roster-required", course_id, alias, _compiled.method_key(adapter, "required_tasks"))
+    return _compiled.compiled(key, adapter, build, _compiler(alias))
+
+
 def _roster_required_ids(course_id: Any) -> list[Any]:
     """The course's required task ids, each once (the host's queryset may repeat one)."""
     tasks = get_content_adapter().required_tasks(course_id).order_by()
@@ -895,8 +944,11 @@ def _roster_figures(
     if not user_ids:
         return {}, []
     course_id = _pk(course)
-    required = get_content_adapter().required_tasks(course_id).order_by().values("pk")
-    total, by_user, best = _sql.task_figures(course_id, user_ids, required, best_of_quizzes or ())
+    alias = router.db_for_read(get_task_progress_model())
+    required = _roster_required_sql(course_id, alias)
+    total, by_user, best = _sql.task_figures(
+        course_id, user_ids, required, best_of_quizzes or (), alias
+    )
     return _figures(total, by_user, user_ids), best
 
 
