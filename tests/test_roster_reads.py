@@ -12,13 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db.models import Count, Sum
 
 from django_learning_progress import _compiled, helpers, services
+from django_learning_progress.models import get_enrollment_model
 from tests.conftest import build_course
 from tests.testapp.adapter import TestAdapter
 from tests.testapp.models import Quiz
 
 pytestmark = pytest.mark.django_db
+Enrollment = get_enrollment_model()
 
 
 def page(course: Any, *users: Any) -> tuple[dict[Any, Any], dict[Any, Any]]:
@@ -120,3 +123,40 @@ def test_course_quizzes_a_raw_query_cannot_rebuild(
     for _ in range(2):
         assert page(tree.course, learner)[1] == expected
     assert expected[learner.pk][0]["passed"] is True
+
+
+def test_the_whole_roster_as_any_queryset(make_user: Any) -> None:
+    """The figures come from a grouped subquery joined to the enrollments: the
+    roster still counts, filters, orders, aggregates and nests like any queryset."""
+    tree = build_course(modules=1, lessons_per_module=4)
+    busy, idle, other = make_user(), make_user(), make_user()
+    for user in (busy, idle):
+        services.enroll(user, tree.course)
+    services.complete_task(busy, tree.lessons[0])
+    services.complete_task(busy, tree.lessons[1])
+    services.add_time_spent(busy, tree.lessons[2], 30)
+    elsewhere = build_course("Elsewhere", modules=1, lessons_per_module=1)
+    services.enroll(other, elsewhere.course)
+    services.complete_task(other, elsewhere.lessons[0])
+    roster = helpers.course_roster(tree.course)
+    assert roster.count() == 2 and roster.exists()
+    assert [(e.user, e.percentage, e.time_spent) for e in roster] == [
+        (busy, 50.0, 30),
+        (idle, 0, 0),
+    ]
+    assert list(roster.filter(percentage__gt=0).values_list("user", flat=True)) == [busy.pk]
+    assert list(roster.order_by("-time_spent", "pk").values_list("user", flat=True)) == [
+        busy.pk,
+        idle.pk,
+    ]
+    assert roster.filter(tasks_in_progress=1).count() == 1
+    assert roster.aggregate(total=Sum("time_spent"))["total"] == 30
+    by_status = (
+        roster.order_by().values("status").annotate(n=Count("pk"), done=Sum("tasks_completed"))
+    )
+    assert [(row["n"], row["done"]) for row in by_status] == [(2, 2)]
+    # Nested in another query (its aliases relabelled).
+    nested = Enrollment.objects.filter(pk__in=roster.filter(percentage__gt=0).values("pk"))
+    assert [e.user_id for e in nested] == [busy.pk]
+    both = helpers.course_roster(elsewhere.course) | roster.filter(user=idle)
+    assert {e.user_id for e in both} >= {other.pk, idle.pk}
