@@ -280,7 +280,7 @@ class GroupedJoin:
             sql, params = self.rows.get_compiler(connection=connection).as_sql()
         except EmptyResultSet:  # e.g. a default manager answering none(): no row joins
             pk = self.rows.get_meta().pk.column
-            names = [self.key, *self.rows.annotation_select]
+            names = [self.key, *(n for n in self.rows.annotation_select if n != self.key)]
             columns = ", ".join(f"{qn(pk)} AS {qn(name)}" for name in names)
             sql, params = (
                 f"SELECT {columns} FROM {qn(self.rows.get_meta().db_table)} WHERE 1 = 0",

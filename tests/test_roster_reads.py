@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db.models import Count, Sum
+from django.db.models import Count, Manager, Sum
 
 from django_learning_progress import _compiled, helpers, services
-from django_learning_progress.models import get_enrollment_model
+from django_learning_progress.models import get_enrollment_model, get_task_progress_model
 from tests.conftest import build_course
 from tests.testapp.adapter import TestAdapter
 from tests.testapp.models import Quiz
@@ -160,3 +160,27 @@ def test_the_whole_roster_as_any_queryset(make_user: Any) -> None:
     assert [e.user_id for e in nested] == [busy.pk]
     both = helpers.course_roster(elsewhere.course) | roster.filter(user=idle)
     assert {e.user_id for e in both} >= {other.pk, idle.pk}
+
+
+class _NoRows(Manager):
+    def get_queryset(self) -> Any:
+        return super().get_queryset().none()
+
+
+def test_the_whole_roster_when_the_default_manager_hides_every_row(
+    make_user: Any, monkeypatch: Any
+) -> None:
+    tree = build_course(modules=1, lessons_per_module=2)
+    learner = make_user()
+    services.enroll(learner, tree.course)
+    services.complete_task(learner, tree.lessons[0])
+    assert [e.tasks_completed for e in helpers.course_roster(tree.course)] == [1]
+    TaskProgress = get_task_progress_model()
+    manager = _NoRows()
+    manager.model = TaskProgress
+    monkeypatch.setitem(TaskProgress._meta.__dict__, "default_manager", manager)
+    roster = list(helpers.course_roster(tree.course))
+    assert [(e.user_id, e.tasks_total, e.tasks_completed, e.time_spent) for e in roster] == [
+        (learner.pk, 2, 0, 0)
+    ]
+    assert roster[0].last_activity_at is None and roster[0].percentage == 0
