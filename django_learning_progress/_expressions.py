@@ -252,6 +252,14 @@ class GroupedJoin:
     protocol of Django's ``Join`` (``sql.datastructures``) that
     ``Query.join()``, the compiler's ``FROM`` clause and alias relabelling
     use. Its columns are read with :class:`JoinedColumn`; see :func:`join_grouped`.
+
+    Why: the whole-course roster grouped the join of each enrollment (with
+    its user, ``select_related``) and all its learner's task rows; for 1,000
+    learners at ``--scale default`` on PostgreSQL the database sorted those
+    24,500 wide rows on disk to group them, 66 ms against 29 ms for grouping
+    the task rows first and joining 1,000 rows (busy 2-core machine; a
+    correlated subquery per figure took 52 ms). The subquery itself is the
+    ORM's, compiled with the outer query.
     """
 
     filtered_relation = None

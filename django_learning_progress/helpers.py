@@ -897,10 +897,10 @@ def course_roster(course: Any) -> QuerySet[Any]:
     required = _roster_required_ids(course_id)
     TaskProgress = get_task_progress_model()
     # The course's task rows (the default manager's) grouped by learner once,
-    # then joined to the enrollments, one row per learner: grouping the join
-    # of each enrollment and its learner with every task row took three times
-    # as long at ``--scale default`` on PostgreSQL (the join spilled to disk
-    # to be sorted).
+    # then joined to the enrollments, one row per learner. Grouping the join
+    # of each enrollment and its learner with every task row instead took 66
+    # against 29 ms for 1,000 learners at ``--scale default`` on PostgreSQL
+    # (the wide joined rows were sorted on disk to be grouped).
     figures = _roster_aggregates(required)
     rows = (
         TaskProgress._default_manager.filter(course=course_id)
