@@ -216,8 +216,9 @@ def compile_instances(
 def task_figures(
     course_id: Any,
     user_ids: Sequence[Any],
-    required: QuerySet[Any],
+    required: tuple[str, list[Any]],
     best_of_quizzes: Sequence[Any] = (),
+    using: str | None = None,
 ) -> tuple[int, dict[Any, tuple[int, int, int, Any]], list[tuple[Any, Any, Any]]]:
     """The number of required tasks; per learner
     ``{user_id: (completed, in_progress, time_spent, last_activity_at)}``; and,
@@ -226,11 +227,13 @@ def task_figures(
 
     One statement. The figures are over each learner's task rows whose
     ``course`` column is ``course_id``; ``completed`` and ``in_progress``
-    count the rows of tasks in ``required`` (a queryset of the task model's
-    primary keys). Learners without rows are missing from the dictionary.
+    count the rows of tasks in ``required``, the SQL of a query of the task
+    model's primary keys (compiled for database ``using``, the router's for
+    the progress rows by default). Learners without rows are missing from the
+    dictionary.
     """
-    t = _Table(get_task_progress_model())
-    task_sql, params = t.subquery(required)
+    t = _Table(get_task_progress_model(), using)
+    task_sql, params = required[0], list(required[1])
     rows_sql, rows_params = t.rows(
         ("user", "task", "status", "time_spent", "last_activity_at"),
         {"course": course_id},
@@ -246,7 +249,7 @@ def task_figures(
     params += rows_params
     selects = []
     if best_of_quizzes:
-        a = _Table(get_quiz_attempt_model())
+        a = _Table(get_quiz_attempt_model(), using)
         attempts_sql, attempts_params = a.rows(
             ("user", "quiz", "percentage"),
             {"status": AttemptStatus.COMPLETED.value},
