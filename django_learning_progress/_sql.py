@@ -174,17 +174,30 @@ ModelLoader = Callable[[str, list[Any]], list[Any]]
 
 def compile_instances(
     qs: QuerySet[Any], extra: Sequence[str], using: str
-) -> tuple[str, list[Any], ModelLoader]:
-    """``qs`` (a queryset of a model whose default manager adds no condition,
-    annotation or related row), compiled to read its instances, and a loader
-    running that SQL: ``loader(sql, params)`` returns the instances, each with
-    the annotations named by ``extra`` set as attributes.
+) -> tuple[str, list[Any], ModelLoader | None]:
+    """``qs`` compiled to read its instances, and a loader running that SQL:
+    ``loader(sql, params)`` returns the instances in the queryset's order,
+    each with the annotations named by ``extra`` set as attributes.
 
-    Why: the SQL is kept with the loader (``_compiled``), so reading one
+    The loader is ``None`` (and the SQL that of ``qs`` as it is) when the
+    instances need more than the model's columns and ``extra``: related rows
+    (``select_related``), deferred fields, other annotations or extra
+    selects, or rows that are not instances (``values()``).
+
+    Why: the SQL is kept with the loader (``_compiled``), so reading a
     course's quizzes neither builds nor compiles a queryset, and the rows
     become instances by ``Model.from_db`` as the ORM makes them, without the
     column matching of ``RawQuerySet`` (0.5 ms a call at ``--scale default``).
     """
+    query = qs.query
+    if (
+        query.select_related
+        or query.deferred_loading != (frozenset(), True)
+        or set(query.annotation_select) - set(extra)
+        or query.extra_select
+        or query.values_select
+    ):
+        return (*compile_query(qs, using), None)
     model: Any = qs.model
     fields = list(model._meta.concrete_fields)
     attnames = [field.attname for field in fields]

@@ -13,7 +13,7 @@ the course; none of them writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -35,7 +35,6 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
-from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 from django_learning_progress import _batch, _compiled, _sql
@@ -386,46 +385,34 @@ def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str
 def _quiz_rules(course_id: Any) -> list[tuple[Any, str, Decimal | None]]:
     """``(quiz_id, grade method, pass mark)`` of the course's quizzes, in course order.
 
-    One query: a raw query of the adapter's queryset's SQL, compiled once per
-    course (see ``_compiled``), or the queryset itself when a raw query could
-    not rebuild its rows (``select_related``, deferred fields).
+    One query, from SQL compiled once per course (see :func:`_instances`).
     """
     adapter = get_content_adapter()
-    quiz_model: Any = adapter.quiz_model
-    alias = router.db_for_read(quiz_model)
+    alias = router.db_for_read(adapter.quiz_model)
 
     def build() -> QuerySet[Any]:
         return adapter.course_quizzes(course_id).using(alias)
 
-    def compile(qs: QuerySet[Any]) -> tuple[str, list[Any]]:
-        sql, params = _sql.compile_query(qs, alias)
-        return (sql if _plain_rows(qs, quiz_model) else _NOT_RAW + sql), params
-
     key = ("roster-quizzes", course_id, alias, _compiled.method_key(adapter, "course_quizzes"))
-    sql, params = _compiled.compiled(key, adapter, build, compile)
-    quizzes: Iterable[Any]
-    if sql.startswith(_NOT_RAW):
-        quizzes = build()
-    else:
-        quizzes = quiz_model._default_manager.db_manager(alias).raw(sql, params)
+    quizzes = _instances(key, build, alias)
     return [(quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz)) for quiz in quizzes]
 
 
-#: Marks the compiled SQL of a queryset whose rows a raw query cannot rebuild.
-_NOT_RAW = "-- rows need the queryset\n"
+def _instances(
+    key: tuple[Any, ...], build: Callable[[], QuerySet[Any]], alias: str, extra: Sequence[str] = ()
+) -> list[Any]:
+    """The instances of ``build()``, each with its annotations ``extra``, in its order.
 
-
-def _plain_rows(qs: QuerySet[Any], model: Any) -> bool:
-    """Whether ``qs`` reads whole ``model`` instances that a raw query of its SQL
-    rebuilds as they are (no ``select_related`` or deferred field)."""
-    query = qs.query
-    return (
-        qs.model is model
-        and qs._iterable_class is ModelIterable
-        and not query.select_related
-        and query.deferred_loading == (frozenset(), True)
-        and not query.is_sliced
+    The queryset's SQL is compiled once under ``key`` (see ``_compiled``) and
+    its rows made into instances by ``Model.from_db``; a queryset whose
+    instances need more than its columns (``select_related``, deferred fields,
+    other annotations) is read as a queryset every time.
+    """
+    adapter = get_content_adapter()
+    sql, params, load = _compiled.compiled(
+        key, adapter, build, lambda qs: _sql.compile_instances(qs, extra, alias)
     )
+    return list(build()) if load is None else load(sql, params)
 
 
 def _completed_attempts(
@@ -534,14 +521,6 @@ def _course_quizzes(course_id: Any, alias: str) -> tuple[list[Any], dict[str, st
             .order_by("pk")
         )
 
-    plain = manager.all().query
-    if (
-        plain.select_related
-        or plain.deferred_loading != (frozenset(), True)
-        or plain.annotations
-        or plain.extra
-    ):
-        return list(build()), flag  # instances that from_db alone would not rebuild
     key = (
         "quizzes",
         course_id,
@@ -549,11 +528,7 @@ def _course_quizzes(course_id: Any, alias: str) -> tuple[list[Any], dict[str, st
         _compiled.method_key(adapter, "course_quizzes"),
         _compiled.method_key(adapter, "required_quizzes"),
     )
-    names = [flag["of_course"], flag["required"]]
-    sql, params, load = _compiled.compiled(
-        key, adapter, build, lambda qs: _sql.compile_instances(qs, names, alias)
-    )
-    return load(sql, params), flag
+    return _instances(key, build, alias, [flag["of_course"], flag["required"]]), flag
 
 
 def get_progress_stats(user: Any, course: Any) -> dict[str, Any]:
