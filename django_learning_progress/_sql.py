@@ -462,6 +462,9 @@ def learner_courses(
     required-task query four times per course (30 ms for 20 courses at
     ``--scale default`` on PostgreSQL); here each course's query runs once, from
     SQL compiled once per course (``_compiled``), and one ``GROUP BY`` counts.
+    With the courses whose queries differ only by the course read by one
+    query (``_batch``), the statement takes 3.6 ms for 20 courses, against
+    10 ms with one query per course.
     """
     t = _Table(get_task_progress_model(), using)
     e = _Table(get_enrollment_model(), using)
