@@ -35,7 +35,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
 from django.db.models import QuerySet
 
-from django_learning_progress import helpers
+from django_learning_progress import helpers, rosters
 from django_learning_progress.models import (
     get_enrollment_model,
     get_quiz_attempt_model,
@@ -91,7 +91,7 @@ def _round_percentage(value: Any) -> float | None:
 
 
 def progress_export(course_pk: Any) -> Export:
-    """One row per enrollment in the course, from :func:`~django_learning_progress.helpers.course_roster`."""
+    """One row per enrollment in the course, from :func:`~django_learning_progress.rosters.course_roster`."""
     lookups = {
         "enrollment_id": "pk",
         "user_id": "user_id",
@@ -109,7 +109,7 @@ def progress_export(course_pk: Any) -> Export:
         "dropped_at": "dropped_at",
         "settings": "settings",
     }
-    roster = helpers.course_roster(course_pk).order_by("pk")
+    roster = rosters.course_roster(course_pk).order_by("pk")
     return Export(
         columns=tuple(lookups),
         rows=roster.values_list(*lookups.values()),

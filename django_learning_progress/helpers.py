@@ -13,7 +13,7 @@ the course; none of them writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,24 +22,23 @@ from typing import Any
 from django.db import router
 from django.db.models import (
     Case,
-    Count,
     F,
-    Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from django_learning_progress import _batch, _compiled, _sql
+from django_learning_progress import _batch, _compiled, _reads, _sql
 from django_learning_progress import _expressions as ex
-from django_learning_progress.choices import AttemptStatus, EnrollmentStatus, TaskStatus
+from django_learning_progress._reads import PERCENT
+from django_learning_progress._reads import grade_over_attempts as grade_over_attempts
+from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
 from django_learning_progress.conf import app_settings
 from django_learning_progress.content import get_content_adapter
 from django_learning_progress.models import (
@@ -48,12 +47,6 @@ from django_learning_progress.models import (
     get_quiz_override_model,
     get_task_progress_model,
 )
-
-PERCENT = Decimal("0.01")
-
-
-def _pk(obj: Any) -> Any:
-    return getattr(obj, "pk", obj)
 
 
 @dataclass
@@ -121,7 +114,9 @@ def course_figures(
     """
     figures, _attempts, _extras = _learner_course(user, course, (), using)
     if "percentage" in fields:
-        figures["percentage"] = _percentage(figures["tasks_completed"], figures["tasks_total"])
+        figures["percentage"] = _reads.percentage(
+            figures["tasks_completed"], figures["tasks_total"]
+        )
     return {name: figures[name] for name in fields}
 
 
@@ -130,17 +125,17 @@ def _learner_course(
 ) -> tuple[dict[str, Any], list[tuple[Any, int, str, Any]], dict[Any, int]]:
     """The figures of :func:`_sql.learner_course`; ``DoesNotExist`` for a missing course."""
     adapter = get_content_adapter()
-    course_id = _pk(course)
+    course_id = _reads.pk_of(course)
     course_model: Any = adapter.course_model
     alias = using or router.db_for_read(get_task_progress_model())
-    compile = _compiler(alias)
+    compile = _reads.compiler(alias)
 
     def course_row() -> QuerySet[Any]:
         manager = course_model._default_manager.db_manager(alias)
         return manager.filter(pk=course_id).order_by().values_list("pk")
 
     figures, attempts, extras = _sql.learner_course(
-        _pk(user),
+        _reads.pk_of(user),
         course_id,
         _compiled.compiled(("course", course_id, alias), adapter, course_row, compile),
         _required_sql(course_id, alias),
@@ -171,12 +166,7 @@ def _required_sql(course_id: Any, alias: str) -> tuple[str, list[Any]]:
         )
 
     key = ("required", course_id, alias, _compiled.method_key(adapter, "required_tasks"))
-    return _compiled.compiled(key, adapter, numbered, _compiler(alias))
-
-
-def _compiler(alias: str) -> Callable[[QuerySet[Any]], tuple[str, list[Any]]]:
-    """A function compiling a queryset for database ``alias``."""
-    return lambda qs: _sql.compile_query(qs, alias)
+    return _compiled.compiled(key, adapter, numbered, _reads.compiler(alias))
 
 
 def calculate_progress_percentage(user: Any, course: Any) -> float:
@@ -192,7 +182,7 @@ def is_course_completed(user: Any, course: Any) -> bool:
     return (
         get_enrollment_model()
         ._default_manager.filter(
-            user=_pk(user), course=_pk(course), status=EnrollmentStatus.COMPLETED
+            user=_reads.pk_of(user), course=_reads.pk_of(course), status=EnrollmentStatus.COMPLETED
         )
         .exists()
     )
@@ -234,8 +224,8 @@ def quiz_outcomes(
     """
     adapter = get_content_adapter()
     figures = {
-        **ex.quiz_grade_annotations(_pk(user)),
-        "extra_attempts": _extra_attempts(_pk(user), OuterRef("pk")),
+        **ex.quiz_grade_annotations(_reads.pk_of(user)),
+        "extra_attempts": _extra_attempts(_reads.pk_of(user), OuterRef("pk")),
     }
     # Annotated under names no field or attribute of the host's quiz model has.
     alias = ex.free_names(quizzes.model, figures)
@@ -245,7 +235,7 @@ def quiz_outcomes(
     for quiz in quizzes.annotate(**{alias[name]: figures[name] for name in figures}):
         method = adapter.grade_method(quiz)
         if method == "average":
-            grade = _average(
+            grade = _reads.average(
                 getattr(quiz, alias["percentage_sum"]), getattr(quiz, alias["attempts_completed"])
             )
         else:
@@ -299,13 +289,13 @@ def learner_quiz_outcomes(
     database to read (the read router's by default).
     """
     adapter = get_content_adapter()
-    user_ids = list(dict.fromkeys(_pk(u) for u in users))
+    user_ids = list(dict.fromkeys(_reads.pk_of(u) for u in users))
     if not user_ids:
         return {}
     rows = (
         get_quiz_attempt_model()
         ._default_manager.db_manager(using)
-        .filter(ex.AnyOf(F("user"), user_ids), quiz=_pk(quiz))
+        .filter(ex.AnyOf(F("user"), user_ids), quiz=_reads.pk_of(quiz))
         .values_list("user_id", "attempt_number", "status", "percentage")
     )
     mine: dict[Any, list[tuple[int, str, Any]]] = {u: [] for u in user_ids}
@@ -314,7 +304,7 @@ def learner_quiz_outcomes(
     extra = dict(
         get_quiz_override_model()
         ._default_manager.db_manager(using)
-        .filter(ex.AnyOf(F("user"), user_ids), quiz=_pk(quiz))
+        .filter(ex.AnyOf(F("user"), user_ids), quiz=_reads.pk_of(quiz))
         .values_list("user_id", "extra_attempts")
     )
     method = adapter.grade_method(quiz)
@@ -341,116 +331,6 @@ def quiz_results(user: Any, quizzes: QuerySet[Any]) -> list[tuple[Any, Decimal |
     return [(o.quiz, o.grade, o.passed) for o in quiz_outcomes(user, quizzes)]
 
 
-def grade_over_attempts(method: str, attempts: list[tuple[int, Decimal]]) -> Decimal | None:
-    """A quiz grade from ``(attempt_number, percentage)`` pairs of completed attempts.
-
-    ``highest``, ``latest`` (highest number), ``first`` (lowest number) or
-    ``average``; ``None`` for no attempts. The Python twin of the SQL used by
-    :func:`quiz_results`.
-    """
-    if not attempts:
-        return None
-    if method == "highest":
-        grade = max(p for _n, p in attempts)
-    elif method == "latest":
-        grade = max(attempts)[1]
-    elif method == "first":
-        grade = min(attempts)[1]
-    else:
-        return _average(sum((Decimal(p) for _n, p in attempts), Decimal(0)), len(attempts))
-    return Decimal(grade).quantize(PERCENT, ROUND_HALF_UP)
-
-
-def _average(total: Any, count: int) -> Decimal | None:
-    """Mean percentage, exact, rounded half up to two decimals."""
-    if not count:
-        return None
-    return (Decimal(total) / count).quantize(PERCENT, ROUND_HALF_UP)
-
-
-def course_quiz_grades(course: Any, users: list[Any]) -> dict[Any, list[dict[str, Any]]]:
-    """Quiz grades of many learners in ``course``: ``{user_id: [{quiz, grade, passed}, ...]}``.
-
-    Two queries (the course's quizzes, then the learners' completed attempts)
-    whatever the number of learners, quizzes and attempts. Quizzes come in
-    course order; a learner without a completed attempt has ``grade`` None.
-    """
-    rules = _quiz_rules(_pk(course))
-    user_ids = [_pk(u) for u in users]
-    quiz_ids = [quiz_id for quiz_id, _method, _mark in rules]
-    attempts = _completed_attempts(quiz_ids, user_ids) if rules and user_ids else {}
-    return _grades(rules, attempts, user_ids)
-
-
-def _quiz_rules(course_id: Any) -> list[tuple[Any, str, Decimal | None]]:
-    """``(quiz_id, grade method, pass mark)`` of the course's quizzes, in course order.
-
-    One query, from SQL compiled once per course (see :func:`_instances`).
-    """
-    adapter = get_content_adapter()
-    alias = router.db_for_read(adapter.quiz_model)
-
-    def build() -> QuerySet[Any]:
-        return adapter.course_quizzes(course_id).using(alias)
-
-    key = ("roster-quizzes", course_id, alias, _compiled.method_key(adapter, "course_quizzes"))
-    quizzes = _instances(key, build, alias)
-    return [(quiz.pk, adapter.grade_method(quiz), adapter.pass_mark(quiz)) for quiz in quizzes]
-
-
-def _instances(
-    key: tuple[Any, ...], build: Callable[[], QuerySet[Any]], alias: str, extra: Sequence[str] = ()
-) -> list[Any]:
-    """The instances of ``build()``, each with its annotations ``extra``, in its order.
-
-    The queryset's SQL is compiled once under ``key`` (see ``_compiled``) and
-    its rows made into instances by ``Model.from_db``; a queryset whose
-    instances need more than its columns (``select_related``, deferred fields,
-    other annotations) is read as a queryset every time.
-    """
-    adapter = get_content_adapter()
-    sql, params, load = _compiled.compiled(
-        key, adapter, build, lambda qs: _sql.compile_instances(qs, extra, alias)
-    )
-    return list(build()) if load is None else load(sql, params)
-
-
-def _completed_attempts(
-    quiz_ids: list[Any], user_ids: list[Any]
-) -> dict[tuple[Any, Any], list[tuple[int, Decimal]]]:
-    """``{(user_id, quiz_id): [(attempt_number, percentage), ...]}`` of completed attempts."""
-    rows = (
-        get_quiz_attempt_model()
-        ._default_manager.filter(
-            ex.AnyOf(F("quiz"), quiz_ids),
-            ex.AnyOf(F("user"), user_ids),
-            status=AttemptStatus.COMPLETED,
-        )
-        .values_list("user_id", "quiz_id", "attempt_number", "percentage")
-    )
-    attempts: dict[tuple[Any, Any], list[tuple[int, Decimal]]] = {}
-    for user_id, quiz_id, number, pct in rows:
-        if pct is not None:
-            attempts.setdefault((user_id, quiz_id), []).append((number, pct))
-    return attempts
-
-
-def _grades(
-    rules: list[tuple[Any, str, Decimal | None]],
-    attempts: dict[tuple[Any, Any], list[tuple[int, Decimal]]],
-    user_ids: list[Any],
-) -> dict[Any, list[dict[str, Any]]]:
-    result: dict[Any, list[dict[str, Any]]] = {}
-    for user_id in user_ids:
-        entries = []
-        for quiz_id, method, pass_mark in rules:
-            grade = grade_over_attempts(method, attempts.get((user_id, quiz_id), []))
-            passed = grade is not None and (pass_mark is None or grade >= pass_mark)
-            entries.append({"quiz": quiz_id, "grade": grade, "passed": passed})
-        result[user_id] = entries
-    return result
-
-
 def get_course_progress(user: Any, course: Any) -> CourseProgress:
     """Everything about ``user``'s progress in ``course``, in two queries.
 
@@ -459,7 +339,7 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
     attempts at those quizzes.
     """
     adapter = get_content_adapter()
-    quizzes, flag = _course_quizzes(_pk(course), router.db_for_read(adapter.quiz_model))
+    quizzes, flag = _course_quizzes(_reads.pk_of(course), router.db_for_read(adapter.quiz_model))
     row, attempts, extras = _learner_course(user, course, [quiz.pk for quiz in quizzes], None)
     by_quiz: dict[Any, list[tuple[int, str, Any]]] = {}
     for quiz_id, number, status, percentage in attempts:
@@ -476,9 +356,9 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
         outcomes.append(_outcome(quiz, grade, submitted, closed, extras.get(quiz.pk) or 0))
     in_course = [o for o in outcomes if getattr(o.quiz, flag["of_course"])]
     required = [o for o in outcomes if getattr(o.quiz, flag["required"])]
-    row["percentage"] = _percentage(row["tasks_completed"], row["tasks_total"])
+    row["percentage"] = _reads.percentage(row["tasks_completed"], row["tasks_total"])
     return CourseProgress(
-        course_id=_pk(course),
+        course_id=_reads.pk_of(course),
         status=row["status"],
         enrolled_at=row["enrolled_at"],
         completed_at=row["completed_at"],
@@ -528,7 +408,7 @@ def _course_quizzes(course_id: Any, alias: str) -> tuple[list[Any], dict[str, st
         _compiled.method_key(adapter, "course_quizzes"),
         _compiled.method_key(adapter, "required_quizzes"),
     )
-    return _instances(key, build, alias, [flag["of_course"], flag["required"]]), flag
+    return _reads.instances(key, build, alias, [flag["of_course"], flag["required"]]), flag
 
 
 def get_progress_stats(user: Any, course: Any) -> dict[str, Any]:
@@ -569,7 +449,7 @@ def get_quiz_override(user: Any, quiz: Any, *, using: str | None = None) -> Any:
     return (
         get_quiz_override_model()
         ._default_manager.db_manager(using)
-        .filter(user=_pk(user), quiz=_pk(quiz))
+        .filter(user=_reads.pk_of(user), quiz=_reads.pk_of(quiz))
         .first()
     )
 
@@ -612,6 +492,8 @@ def attempt_deadline(quiz: Any, started_at: datetime, override: Any = None) -> d
 
 
 #: Why a learner cannot start an attempt now (:attr:`QuizStatus.reason`).
+
+
 QUIZ_STATUS_REASONS = (
     "not_enrolled",
     "attempt_open",
@@ -669,7 +551,7 @@ def quiz_status(user: Any, quiz: Any) -> QuizStatus:
     enrolled = (
         get_enrollment_model()
         ._default_manager.filter(
-            user=_pk(user),
+            user=_reads.pk_of(user),
             course=course_id,
             status__in=[EnrollmentStatus.ACTIVE, EnrollmentStatus.COMPLETED],
         )
@@ -678,7 +560,7 @@ def quiz_status(user: Any, quiz: Any) -> QuizStatus:
     rules = effective_quiz_rules(quiz, get_quiz_override(user, quiz))
     attempts = list(
         get_quiz_attempt_model()
-        ._default_manager.filter(user=_pk(user), quiz=quiz.pk)
+        ._default_manager.filter(user=_reads.pk_of(user), quiz=quiz.pk)
         .values_list("pk", "attempt_number", "status", "percentage", "deadline_at")
     )
     now = timezone.now()
@@ -730,9 +612,9 @@ def get_latest_quiz_attempt(user: Any, quiz: Any = None) -> Any:
 
     Ties on ``started_at`` go to the higher id, so the answer is stable.
     """
-    qs = get_quiz_attempt_model()._default_manager.filter(user=_pk(user))
+    qs = get_quiz_attempt_model()._default_manager.filter(user=_reads.pk_of(user))
     if quiz is not None:
-        qs = qs.filter(quiz=_pk(quiz))
+        qs = qs.filter(quiz=_reads.pk_of(quiz))
     return qs.order_by("-started_at", "-pk").first()
 
 
@@ -743,7 +625,9 @@ def get_best_quiz_attempt(user: Any, quiz: Any) -> Any:
     """
     return (
         get_quiz_attempt_model()
-        ._default_manager.filter(user=_pk(user), quiz=_pk(quiz), status=AttemptStatus.COMPLETED)
+        ._default_manager.filter(
+            user=_reads.pk_of(user), quiz=_reads.pk_of(quiz), status=AttemptStatus.COMPLETED
+        )
         .order_by("-percentage", "attempt_number")
         .first()
     )
@@ -755,7 +639,7 @@ def get_quiz_grade(user: Any, quiz: Any) -> Decimal | None:
     ``highest``, ``latest``, ``first`` or ``average`` over completed attempts;
     ``None`` without a completed attempt. One query.
     """
-    quizzes = get_content_adapter().quiz_model._default_manager.filter(pk=_pk(quiz))
+    quizzes = get_content_adapter().quiz_model._default_manager.filter(pk=_reads.pk_of(quiz))
     results = quiz_results(user, quizzes)
     return results[0][1] if results else None
 
@@ -775,7 +659,7 @@ def get_enrolled_courses(
     figures on the ones you keep (a page, say) in one more query, which is
     faster than the annotations when the learner has many courses.
     """
-    qs = get_enrollment_model()._default_manager.filter(user=_pk(user))
+    qs = get_enrollment_model()._default_manager.filter(user=_reads.pk_of(user))
     if not include_dropped:
         qs = qs.exclude(status=EnrollmentStatus.DROPPED)
     qs = qs.select_related("course").order_by("-enrolled_at", "-pk")
@@ -812,188 +696,22 @@ def load_learner_figures(user: Any, enrollments: Iterable[Any]) -> list[Any]:
         parts.append((None, batched))
     in_batch = set(batch)
     parts += [(c, sql) for c, sql in required.items() if c not in in_batch]
-    figures = _sql.learner_courses(_pk(user), course_ids, parts, alias)
+    figures = _sql.learner_courses(_reads.pk_of(user), course_ids, parts, alias)
     for enrollment in enrollments:
         total, done, started, spent, last, next_task = figures[enrollment.course_id]
         enrollment.tasks_total = total
         enrollment.tasks_completed = done
         enrollment.tasks_in_progress = started
-        enrollment.percentage = _percentage(done, total)
+        enrollment.percentage = _reads.percentage(done, total)
         enrollment.time_spent = spent
         enrollment.last_activity_at = last
         enrollment.next_task_id = next_task
     return enrollments
 
 
-ROSTER_FIGURES = (
-    "tasks_total",
-    "tasks_completed",
-    "tasks_in_progress",
-    "percentage",
-    "time_spent",
-    "last_activity_at",
-)
-
-
-def _roster_required_sql(course_id: Any, alias: str) -> tuple[str, list[Any]]:
-    """The SQL of the pks of the course's required tasks (a task may repeat),
-    compiled once per course (see ``_compiled``)."""
-    adapter = get_content_adapter()
-
-    def build() -> QuerySet[Any]:
-        return adapter.required_tasks(course_id).using(alias).order_by().values("pk")
-
-    key = ("roster-required", course_id, alias, _compiled.method_key(adapter, "required_tasks"))
-    return _compiled.compiled(key, adapter, build, _compiler(alias))
-
-
-def _roster_required_ids(course_id: Any) -> list[Any]:
-    """The course's required task ids, each once (the host's queryset may repeat one)."""
-    tasks = get_content_adapter().required_tasks(course_id).order_by()
-    return list(dict.fromkeys(tasks.values_list("pk", flat=True)))
-
-
-def _roster_aggregates(required: list[Any]) -> dict[str, Any]:
-    """The roster figures as aggregates over task progress rows, grouped by learner.
-
-    ``completed`` and ``in_progress`` count the rows of ``required`` tasks;
-    unique (user, task) means none counts twice.
-    """
-    required_done = ex.AnyOf(F("task"), required) if required else Q(pk__in=[])
-
-    def tasks(status: str) -> Count:
-        return Count("pk", filter=required_done & Q(status=status))
-
-    return {
-        "tasks_completed": tasks(TaskStatus.COMPLETED),
-        "tasks_in_progress": tasks(TaskStatus.IN_PROGRESS),
-        "time_spent": Sum("time_spent"),
-        "last_activity_at": Max("last_activity_at"),
-    }
-
-
-def _percentage(done: int, total: int) -> float:
-    """``percentage`` of :func:`course_roster`, by the same float arithmetic as its SQL."""
-    return float(done) * 100.0 / float(total) if total else 0.0
-
-
-def course_roster(course: Any) -> QuerySet[Any]:
-    """Every enrollment in ``course`` (``user`` loaded), annotated for instructors.
-
-    Annotations: ``tasks_total``, ``tasks_completed``, ``tasks_in_progress``,
-    ``percentage``, ``time_spent`` and ``last_activity_at``. Evaluating it
-    takes two queries (the course's required task ids, then the list)
-    whatever the number of learners and tasks; filter and order it like any
-    queryset (default order: enrollment id). To show one page of a long
-    roster in enrollment order, :func:`load_roster_figures` is cheaper.
-    """
-    course_id = _pk(course)
-    required = _roster_required_ids(course_id)
-    TaskProgress = get_task_progress_model()
-    # The course's task rows (the default manager's) grouped by learner once,
-    # then joined to the enrollments, one row per learner. Grouping the join
-    # of each enrollment and its learner with every task row instead took 66
-    # against 29 ms for 1,000 learners at ``--scale default`` on PostgreSQL
-    # (the wide joined rows were sorted on disk to be grouped).
-    figures = _roster_aggregates(required)
-    rows = (
-        TaskProgress._default_manager.filter(course=course_id)
-        .order_by()
-        .values(lp_key=F("user"))
-        .annotate(**figures)
-    )
-    enrollments = (
-        get_enrollment_model()._default_manager.filter(course=course_id).select_related("user")
-    )
-    qs, columns = ex.join_grouped(enrollments, rows, "user", "lp_key")
-    qs = qs.annotate(
-        tasks_total=Value(len(required)),
-        tasks_completed=Coalesce(columns["tasks_completed"], 0),
-        tasks_in_progress=Coalesce(columns["tasks_in_progress"], 0),
-        time_spent=Coalesce(columns["time_spent"], 0),
-        last_activity_at=columns["last_activity_at"],
-    )
-    return ex.with_percentage(qs).order_by("pk")
-
-
-def load_roster_figures(course: Any, enrollments: Iterable[Any]) -> list[Any]:
-    """Set the :func:`course_roster` figures on ``enrollments`` of ``course``.
-
-    For a page of enrollments that you fetched and ordered yourself: one
-    query (the page's learners' task rows grouped by learner, and the number
-    of the course's required tasks) whatever the page size, and no aggregation over
-    the rest of the course. Returns the enrollments as a list, each with
-    ``tasks_total``, ``tasks_completed``, ``tasks_in_progress``,
-    ``percentage``, ``time_spent`` and ``last_activity_at`` set exactly as
-    :func:`course_roster` computes them.
-    """
-    enrollments = list(enrollments)
-    if not enrollments:
-        return enrollments
-    figures, _best = _roster_figures(course, [e.user_id for e in enrollments])
-    for enrollment in enrollments:
-        for name, value in figures[enrollment.user_id].items():
-            setattr(enrollment, name, value)
-    return enrollments
-
-
-def _roster_figures(
-    course: Any, user_ids: list[Any], best_of_quizzes: list[Any] | None = None
-) -> tuple[dict[Any, dict[str, Any]], list[tuple[Any, Any, Any]]]:
-    """``{user_id: {figure: value}}`` for learners of ``course``, and their best
-    percentages at ``best_of_quizzes`` (see :func:`_sql.task_figures`): one query."""
-    if not user_ids:
-        return {}, []
-    course_id = _pk(course)
-    alias = router.db_for_read(get_task_progress_model())
-    required = _roster_required_sql(course_id, alias)
-    total, by_user, best = _sql.task_figures(
-        course_id, user_ids, required, best_of_quizzes or (), alias
-    )
-    return _figures(total, by_user, user_ids), best
-
-
-def roster_page(
-    course: Any, user_ids: list[Any]
-) -> tuple[dict[Any, dict[str, Any]], dict[Any, list[dict[str, Any]]]]:
-    """The figures and the quiz grades of a page of learners of ``course``.
-
-    Returns ``(figures, grades)``: ``figures[user_id]`` holds the
-    :func:`course_roster` figures as a dict, ``grades[user_id]`` the
-    :func:`course_quiz_grades` entries. For a page of a roster that you
-    paged yourself (the REST API's roster does).
-
-    Two queries: the course's quizzes, then one statement for the figures and,
-    when every quiz is graded by its highest attempt, the learners' highest
-    percentages (one row per learner and quiz); a third reads the completed
-    attempts when a quiz is graded otherwise.
-    """
-    if not user_ids:
-        return {}, {}
-    rules = _quiz_rules(_pk(course))
-    quiz_ids = [quiz_id for quiz_id, _method, _mark in rules]
-    best_only = bool(rules) and all(method == "highest" for _quiz, method, _mark in rules)
-    figures, best = _roster_figures(course, user_ids, quiz_ids if best_only else None)
-    if best_only:
-        attempts = {(u, q): [(0, pct)] for u, q, pct in best if pct is not None}
-    else:
-        attempts = _completed_attempts(quiz_ids, user_ids) if rules else {}
-    return figures, _grades(rules, attempts, user_ids)
-
-
-def _figures(
-    total: int, by_user: dict[Any, tuple[int, int, int, Any]], user_ids: list[Any]
-) -> dict[Any, dict[str, Any]]:
-    no_rows = (0, 0, 0, None)
-    figures = {}
-    for user_id in user_ids:
-        done, started, spent, last = by_user.get(user_id, no_rows)
-        figures[user_id] = {
-            "tasks_total": total,
-            "tasks_completed": done,
-            "tasks_in_progress": started,
-            "percentage": _percentage(done, total),
-            "time_spent": spent,
-            "last_activity_at": last,
-        }
-    return figures
+# The course-level reads live in ``rosters``; importable from here as before.
+from django_learning_progress.rosters import ROSTER_FIGURES as ROSTER_FIGURES  # noqa: E402
+from django_learning_progress.rosters import course_quiz_grades as course_quiz_grades  # noqa: E402
+from django_learning_progress.rosters import course_roster as course_roster  # noqa: E402
+from django_learning_progress.rosters import load_roster_figures as load_roster_figures  # noqa: E402
+from django_learning_progress.rosters import roster_page as roster_page  # noqa: E402

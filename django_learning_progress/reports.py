@@ -18,7 +18,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from django_learning_progress import analytics, helpers
+from django_learning_progress import analytics, rosters
 from django_learning_progress.content import get_content_adapter
 
 #: Learners shown in the report's table (the roster API pages through all of them).
@@ -201,12 +201,12 @@ def course_report(course: Any) -> dict[str, Any]:
     """Everything the admin's report page shows for ``course``.
 
     :func:`course_summary`, with ``roster``: the first :data:`REPORT_LEARNERS`
-    learners by progress (:func:`~django_learning_progress.helpers.course_roster`),
+    learners by progress (:func:`~django_learning_progress.rosters.course_roster`),
     and ``roster_limit``. The number of queries does not depend on the
     number of learners or attempts (it grows with the number of quizzes).
     """
     summary = course_summary(course)
-    roster = list(helpers.course_roster(course).order_by("-percentage", "pk")[:REPORT_LEARNERS])
+    roster = list(rosters.course_roster(course).order_by("-percentage", "pk")[:REPORT_LEARNERS])
     return {**summary, "roster": roster, "roster_limit": REPORT_LEARNERS}
 
 
@@ -244,7 +244,7 @@ def parse_roster_sort(value: Any) -> tuple[str, bool]:
 
 
 def roster_queryset(course: Any, *, q: str = "", sort: str = DEFAULT_ROSTER_SORT) -> QuerySet[Any]:
-    """:func:`~django_learning_progress.helpers.course_roster` searched and ordered.
+    """:func:`~django_learning_progress.rosters.course_roster` searched and ordered.
 
     ``q`` keeps the learners whose username contains it (case-insensitive,
     at most :data:`ROSTER_SEARCH_LENGTH` characters used); ``sort`` is read
@@ -253,7 +253,7 @@ def roster_queryset(course: Any, *, q: str = "", sort: str = DEFAULT_ROSTER_SORT
     """
     key, descending = parse_roster_sort(sort)
     field = roster_sorts()[key][1]
-    qs = helpers.course_roster(course)
+    qs = rosters.course_roster(course)
     text = q.strip()[:ROSTER_SEARCH_LENGTH] if isinstance(q, str) else ""
     if text:
         qs = qs.filter(**{f"user__{get_user_model().USERNAME_FIELD}__icontains": text})
@@ -272,7 +272,7 @@ def roster_listing(
     """One page of ``course``'s roster, searched and sorted (see :func:`roster_queryset`).
 
     Keys: ``page`` (a :class:`~django.core.paginator.Page` of enrollments
-    with the :func:`~django_learning_progress.helpers.course_roster` figures;
+    with the :func:`~django_learning_progress.rosters.course_roster` figures;
     a page number that is not a number gives the first page, one past the
     end the last), ``q`` (the search text used), ``sort`` (the sort key),
     ``descending`` and ``total`` (learners matching ``q``). Three queries

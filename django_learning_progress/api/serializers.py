@@ -263,7 +263,7 @@ class CourseProgressSerializer(serializers.Serializer):
 
 
 class QuizGradeSerializer(serializers.Serializer):
-    """One entry of :func:`~django_learning_progress.helpers.course_quiz_grades`."""
+    """One entry of :func:`~django_learning_progress.rosters.course_quiz_grades`."""
 
     quiz = PrimaryKeyValue()
     grade = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)

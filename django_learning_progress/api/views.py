@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from django_learning_progress import analytics, helpers, services
+from django_learning_progress import analytics, helpers, rosters, services
 from django_learning_progress.access import is_instructor
 from django_learning_progress.api import filters
 from django_learning_progress.api import serializers as s
@@ -407,7 +407,7 @@ class CourseProgressView(mixins.ListModelMixin, CourseView):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return get_enrollment_model()._default_manager.none()
-        return helpers.course_roster(self.get_course())
+        return rosters.course_roster(self.get_course())
 
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.list(request, *args, **kwargs)
@@ -416,12 +416,12 @@ class CourseProgressView(mixins.ListModelMixin, CourseView):
         course = self.get_course()
         enrollments = get_enrollment_model()._default_manager.filter(course=course)
         ordering = OrderingFilter().get_ordering(request, enrollments, self) or []
-        if any(term.lstrip("-") in helpers.ROSTER_FIGURES for term in ordering):
+        if any(term.lstrip("-") in rosters.ROSTER_FIGURES for term in ordering):
             # Ranked by a figure: the database computes every learner's, then pages.
             queryset = self.filter_queryset(self.get_queryset())
             page = self.paginate_queryset(queryset)
             rows = [_roster_row(e) for e in (queryset if page is None else page)]
-            grades = helpers.course_quiz_grades(course, [row["user_id"] for row in rows])
+            grades = rosters.course_quiz_grades(course, [row["user_id"] for row in rows])
         else:
             # Page the enrollments alone, as dictionaries, then compute the
             # figures of the page's learners only. The username comes by a
@@ -434,7 +434,7 @@ class CourseProgressView(mixins.ListModelMixin, CourseView):
             queryset = self.filter_queryset(plain)
             page = self.paginate_queryset(queryset)
             rows = list(queryset if page is None else page)
-            figures, grades = helpers.roster_page(course, [row["user_id"] for row in rows])
+            figures, grades = rosters.roster_page(course, [row["user_id"] for row in rows])
             for row in rows:
                 row["username"] = row.pop("lp_username")
                 row.update(figures[row["user_id"]])
@@ -447,8 +447,8 @@ _ROSTER_COLUMNS = ("pk", "user_id", "status", "enrolled_at", "completed_at")
 
 
 def _roster_row(enrollment: Any) -> dict[str, Any]:
-    """An enrollment of :func:`~django_learning_progress.helpers.course_roster` as a roster row."""
-    row = {name: getattr(enrollment, name) for name in (*_ROSTER_COLUMNS, *helpers.ROSTER_FIGURES)}
+    """An enrollment of :func:`~django_learning_progress.rosters.course_roster` as a roster row."""
+    row = {name: getattr(enrollment, name) for name in (*_ROSTER_COLUMNS, *rosters.ROSTER_FIGURES)}
     row["username"] = enrollment.user.get_username()
     return row
 

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog.models import Course, Lesson, Question, Quiz
-from django_learning_progress import helpers, services
+from django_learning_progress import helpers, rosters, services
 from django_learning_progress.access import is_instructor
 from django_learning_progress.choices import AttemptStatus, EnrollmentStatus
 from django_learning_progress.models import (
@@ -273,7 +273,7 @@ def course_roster(request: HttpRequest, slug: str) -> HttpResponse:
     course = get_object_or_404(Course, slug=slug)
     if not is_instructor(request.user, course):
         raise PermissionDenied
-    enrollments = list(helpers.course_roster(course))
+    enrollments = list(rosters.course_roster(course))
     for enrollment in enrollments:
         enrollment.time_display = format_duration(enrollment.time_spent)
     return render(request, "catalog/roster.html", {"course": course, "enrollments": enrollments})
