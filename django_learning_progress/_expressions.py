@@ -243,6 +243,12 @@ def quiz_grade_annotations(user: Any) -> dict:
     }
 
 
+def _alias_quoter(compiler: Any) -> Any:
+    """How ``compiler`` quotes a table alias: ``quote_name`` from Django 6.0,
+    ``quote_name_unless_alias`` before."""
+    return getattr(compiler, "quote_name", None) or compiler.quote_name_unless_alias
+
+
 class GroupedJoin:
     """``LEFT OUTER JOIN (grouped subquery) alias ON alias.key = parent.column``.
 
@@ -294,8 +300,12 @@ class GroupedJoin:
                 f"SELECT {columns} FROM {qn(self.rows.get_meta().db_table)} WHERE 1 = 0",
                 (),
             )
-        on = f"{qn(self.table_alias)}.{qn(self.key)} = {qn(self.parent_alias)}.{qn(self.column)}"
-        return f"{self.join_type} ({sql}) {qn(self.table_alias)} ON ({on})", list(params)
+        # Aliases quoted as the compiler quotes them (Django 5.2 leaves the
+        # aliases of a nested query, U0..., unquoted).
+        quote = _alias_quoter(compiler)
+        alias, parent = quote(self.table_alias), quote(self.parent_alias)
+        on = f"{alias}.{qn(self.key)} = {parent}.{qn(self.column)}"
+        return f"{self.join_type} ({sql}) {alias} ON ({on})", list(params)
 
     def relabeled_clone(self, change_map: Mapping[str, str]) -> GroupedJoin:
         return GroupedJoin(
@@ -322,8 +332,8 @@ class JoinedColumn(Expression):
         self.alias, self.name = alias, name
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
-        qn = connection.ops.quote_name
-        return f"{qn(self.alias)}.{qn(self.name)}", ()
+        alias = _alias_quoter(compiler)(self.alias)
+        return f"{alias}.{connection.ops.quote_name(self.name)}", ()
 
     def relabeled_clone(self, change_map: Mapping[str, str]) -> JoinedColumn:
         return JoinedColumn(change_map.get(self.alias, self.alias), self.name, self.output_field)
