@@ -61,10 +61,10 @@ def instances(
     other annotations) is read as a queryset every time.
     """
     adapter = get_content_adapter()
-    sql, params, load = _compiled.compiled(
+    sql, params, reader = _compiled.compiled(
         key, adapter, build, lambda qs: _sql.compile_instances(qs, extra, alias)
     )
-    return list(build()) if load is None else load(sql, params)
+    return list(build()) if reader is None else reader.load(sql, params)
 
 
 def percentage(done: int, total: int) -> float:

@@ -169,22 +169,57 @@ def compile_query(qs: QuerySet[Any], using: str) -> tuple[str, list[Any]]:
     return _Table(qs.model, using).subquery(qs)
 
 
-ModelLoader = Callable[[str, list[Any]], list[Any]]
+class InstanceReader:
+    """Turns rows of a model's concrete columns, then ``extra`` annotations,
+    into instances as the ORM makes them (``Model.from_db``, the fields'
+    converters), the annotations set as attributes.
+
+    Kept with compiled SQL across threads: it holds no connection.
+    """
+
+    def __init__(self, model: Any, using: str, extra: Sequence[str]) -> None:
+        t = _Table(model, using)
+        fields = list(model._meta.concrete_fields)
+        self.model, self.using, self.extra = model, using, list(extra)
+        self.attnames = [field.attname for field in fields]
+        self.size = len(fields)
+        steps = [(i, t.converter_or_none(f.name)) for i, f in enumerate(fields)]
+        self.converters = [(i, step) for i, step in steps if step is not None]
+
+    def make(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """The instances of ``rows``."""
+        instances = []
+        size, extra = self.size, self.extra
+        for row in rows:
+            values = list(row[:size])
+            for i, convert in self.converters:
+                values[i] = convert(values[i])
+            instance = self.model.from_db(self.using, self.attnames, values)
+            for name, value in zip(extra, row[size:], strict=True):
+                setattr(instance, name, value)
+            instances.append(instance)
+        return instances
+
+    def load(self, sql: str, params: list[Any]) -> list[Any]:
+        """The instances of the rows ``sql`` selects, on the calling thread's connection."""
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return self.make(cursor.fetchall())
 
 
 def compile_instances(
     qs: QuerySet[Any], extra: Sequence[str], using: str
-) -> tuple[str, list[Any], ModelLoader | None]:
-    """``qs`` compiled to read its instances, and a loader running that SQL:
-    ``loader(sql, params)`` returns the instances in the queryset's order,
-    each with the annotations named by ``extra`` set as attributes.
+) -> tuple[str, list[Any], InstanceReader | None]:
+    """``qs`` compiled to read its instances in its order, each with the
+    annotations named by ``extra``, and the :class:`InstanceReader` of its
+    rows (``reader.load(sql, params)`` reads them).
 
-    The loader is ``None`` (and the SQL that of ``qs`` as it is) when the
+    The reader is ``None`` (and the SQL that of ``qs`` as it is) when the
     instances need more than the model's columns and ``extra``: related rows
     (``select_related``), deferred fields, other annotations or extra
     selects, or rows that are not instances (``values()``).
 
-    Why: the SQL is kept with the loader (``_compiled``), so reading a
+    Why: the SQL is kept with the reader (``_compiled``), so reading a
     course's quizzes neither builds nor compiles a queryset, and the rows
     become instances by ``Model.from_db`` as the ORM makes them, without the
     column matching of ``RawQuerySet`` (0.5 ms a call at ``--scale default``).
@@ -198,32 +233,9 @@ def compile_instances(
         or query.values_select
     ):
         return (*compile_query(qs, using), None)
-    model: Any = qs.model
-    fields = list(model._meta.concrete_fields)
-    attnames = [field.attname for field in fields]
-    t = _Table(model, using)
-    sql, params = t.subquery(qs.values_list(*attnames, *extra))
-    steps = [(i, t.converter_or_none(f.name)) for i, f in enumerate(fields)]
-    converters = [(i, step) for i, step in steps if step is not None]
-    size = len(fields)
-
-    def load(sql: str, params: list[Any]) -> list[Any]:
-        instances = []
-        # The connection of the calling thread: the loader is kept across threads.
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        for row in rows:
-            values = list(row[:size])
-            for i, convert in converters:
-                values[i] = convert(values[i])
-            instance = model.from_db(using, attnames, values)
-            for name, value in zip(extra, row[size:], strict=True):
-                setattr(instance, name, value)
-            instances.append(instance)
-        return instances
-
-    return sql, params, load
+    reader = InstanceReader(qs.model, using, extra)
+    sql, params = compile_query(qs.values_list(*reader.attnames, *extra), using)
+    return sql, params, reader
 
 
 def task_figures(
@@ -305,9 +317,12 @@ def learner_course(
     course_id: Any,
     course: tuple[str, list[Any]],
     required: tuple[str, list[Any]],
-    quiz_ids: Sequence[Any] = (),
+    quiz_ids: Sequence[Any] | None = (),
     using: str | None = None,
-) -> tuple[dict[str, Any] | None, list[tuple[Any, int, str, Any]], dict[Any, int]]:
+    first: tuple[str, list[Any]] | None = None,
+) -> tuple[
+    dict[str, Any] | None, list[tuple[Any, int, str, Any]], dict[Any, int], list[tuple[Any, ...]]
+]:
     """One learner's figures in one course, their attempts at ``quiz_ids`` and the
     extra attempts their quiz overrides give them there (``{quiz_id: extra}``).
 
@@ -319,7 +334,10 @@ def learner_course(
     ``time_spent``, ``last_activity_at``, ``next_task_id``, and the
     enrollment's ``status``, ``enrolled_at`` and ``completed_at``, ``None``
     without one) and every attempt as ``(quiz_id, attempt_number, status,
-    percentage)``. One statement.
+    percentage)``. One statement. ``quiz_ids`` ``None`` reads every attempt
+    and override of the learner. With ``first``, the SQL of another
+    ``SELECT``, both are sent together (:func:`fetch_both`) and its rows come
+    fourth (an empty list without it).
 
     Why SQL: the statement is a ``UNION ALL`` of plain indexed reads (the
     required tasks, the learner's rows of those tasks, their time in the
@@ -375,15 +393,16 @@ def learner_course(
         "SELECT 3, NULL, NULL, status, NULL, NULL, enrolled_at, completed_at FROM lp_enr",
         "SELECT 4, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM lp_course",
     ]
-    if quiz_ids:
+    if quiz_ids is None or quiz_ids:
+        # ``None``: every attempt and override of the learner (the caller
+        # keeps those at its quizzes), so that the statement needs no key.
+        of_quizzes = {} if quiz_ids is None else {"quiz": quiz_ids}
         attempts_sql, attempts_params = a.rows(
-            ("quiz", "attempt_number", "status", "percentage"),
-            {"user": user_id},
-            {"quiz": quiz_ids},
+            ("quiz", "attempt_number", "status", "percentage"), {"user": user_id}, of_quizzes
         )
         o = _Table(get_quiz_override_model(), using)
         overrides_sql, overrides_params = o.rows(
-            ("quiz", "extra_attempts"), {"user": user_id}, {"quiz": quiz_ids}
+            ("quiz", "extra_attempts"), {"user": user_id}, of_quizzes
         )
         ctes.append(f"lp_att (quiz_id, num, status, percentage) AS ({attempts_sql})")
         ctes.append(f"lp_ovr (quiz_id, extra) AS ({overrides_sql})")
@@ -399,7 +418,12 @@ def learner_course(
     spent, last, enrollment, exists = 0, None, None, False
     attempts = []
     extras: dict[Any, int] = {}
-    for kind, task, quiz, status, number, pct, at, done in t.fetch(sql, params):
+    first_rows: list[tuple[Any, ...]] = []
+    if first is None:
+        rows = t.fetch(sql, params)
+    else:
+        first_rows, rows = fetch_both(t.alias, first, (sql, params))
+    for kind, task, quiz, status, number, pct, at, done in rows:
         if kind == 0:
             key, position = task_of(task), int(number)
             required_at[key] = min(position, required_at.get(key, position))
@@ -422,7 +446,7 @@ def learner_course(
         else:
             extras[quiz_of(quiz)] = int(number or 0)
     if not exists:
-        return None, attempts, extras
+        return None, attempts, extras, first_rows
     done_status, started_status = TaskStatus.COMPLETED.value, TaskStatus.IN_PROGRESS.value
     statuses = [status_of.get(task) for task in required_at]
     todo = [task for task in required_at if status_of.get(task) != done_status]
@@ -438,7 +462,37 @@ def learner_course(
         "enrolled_at": enrolled_at,
         "completed_at": completed_at,
     }
-    return figures, attempts, extras
+    return figures, attempts, extras, first_rows
+
+
+def fetch_both(
+    using: str, first: tuple[str, list[Any]], second: tuple[str, list[Any]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows of two ``SELECT`` statements, in one round trip where the
+    driver can send both at once.
+
+    Why: on PostgreSQL through psycopg 3 with client-side binding (Django's
+    default), both statements travel in one ``execute()`` and their results
+    come back one after the other (``nextset()``); a round trip is a large
+    part of one learner's progress read. Elsewhere, or with server-side
+    binding, the two statements run one after the other.
+    """
+    connection: Any = connections[using]
+    with connection.cursor() as cursor:
+        if (
+            connection.vendor == "postgresql"
+            and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+            and getattr(connection.Database, "__name__", "") == "psycopg"
+        ):
+            cursor.execute(f"{first[0]}; {second[0]}", [*first[1], *second[1]])
+            rows = cursor.fetchall()
+            if not cursor.nextset():
+                raise RuntimeError("the second statement returned no result")
+            return rows, cursor.fetchall()
+        cursor.execute(*first)
+        rows = cursor.fetchall()
+        cursor.execute(*second)
+        return rows, cursor.fetchall()
 
 
 def learner_courses(

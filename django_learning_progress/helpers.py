@@ -13,7 +13,7 @@ the course; none of them writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -112,7 +112,7 @@ def course_figures(
     ``enrolled_at``, ``completed_at``. ``using`` names the database to read
     (the read router's by default).
     """
-    figures, _attempts, _extras = _learner_course(user, course, (), using)
+    figures, _attempts, _extras, _rows = _learner_course(user, course, (), using)
     if "percentage" in fields:
         figures["percentage"] = _reads.percentage(
             figures["tasks_completed"], figures["tasks_total"]
@@ -121,9 +121,18 @@ def course_figures(
 
 
 def _learner_course(
-    user: Any, course: Any, quiz_ids: Iterable[Any], using: str | None
-) -> tuple[dict[str, Any], list[tuple[Any, int, str, Any]], dict[Any, int]]:
-    """The figures of :func:`_sql.learner_course`; ``DoesNotExist`` for a missing course."""
+    user: Any,
+    course: Any,
+    quiz_ids: Iterable[Any] | None,
+    using: str | None,
+    first: tuple[str, list[Any]] | None = None,
+) -> tuple[dict[str, Any], list[tuple[Any, int, str, Any]], dict[Any, int], list[tuple[Any, ...]]]:
+    """The figures of :func:`_sql.learner_course`; ``DoesNotExist`` for a missing course.
+
+    ``quiz_ids`` ``None`` reads every attempt and override of the learner;
+    ``first``, the SQL of another ``SELECT`` sent with the statement, whose
+    rows come fourth.
+    """
     adapter = get_content_adapter()
     course_id = _reads.pk_of(course)
     course_model: Any = adapter.course_model
@@ -134,17 +143,18 @@ def _learner_course(
         manager = course_model._default_manager.db_manager(alias)
         return manager.filter(pk=course_id).order_by().values_list("pk")
 
-    figures, attempts, extras = _sql.learner_course(
+    figures, attempts, extras, first_rows = _sql.learner_course(
         _reads.pk_of(user),
         course_id,
         _compiled.compiled(("course", course_id, alias), adapter, course_row, compile),
         _required_sql(course_id, alias),
-        list(quiz_ids),
+        None if quiz_ids is None else list(quiz_ids),
         alias,
+        first,
     )
     if figures is None:
         raise course_model.DoesNotExist(f"No course with pk {course_id!r}.")
-    return figures, attempts, extras
+    return figures, attempts, extras, first_rows
 
 
 def _required_sql(course_id: Any, alias: str) -> tuple[str, list[Any]]:
@@ -339,8 +349,22 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
     attempts at those quizzes.
     """
     adapter = get_content_adapter()
-    quizzes, flag = _course_quizzes(_reads.pk_of(course), router.db_for_read(adapter.quiz_model))
-    row, attempts, extras = _learner_course(user, course, [quiz.pk for quiz in quizzes], None)
+    alias = router.db_for_read(get_task_progress_model())
+    quiz_alias = router.db_for_read(adapter.quiz_model)
+    sql, params, reader, flag, _build = _course_quizzes_sql(_reads.pk_of(course), quiz_alias)
+    if reader is not None and quiz_alias == alias:
+        # The quizzes and the statement sent together: the statement reads
+        # every attempt and override of the learner, and those at the
+        # course's quizzes are kept here.
+        row, attempts, extras, quiz_rows = _learner_course(user, course, None, alias, (sql, params))
+        quizzes = reader.make(quiz_rows)
+        keys = {quiz.pk for quiz in quizzes}
+        attempts = [attempt for attempt in attempts if attempt[0] in keys]
+    else:
+        quizzes = _course_quizzes(_reads.pk_of(course), quiz_alias)[0]
+        row, attempts, extras, _rows = _learner_course(
+            user, course, [quiz.pk for quiz in quizzes], alias
+        )
     by_quiz: dict[Any, list[tuple[int, str, Any]]] = {}
     for quiz_id, number, status, percentage in attempts:
         by_quiz.setdefault(quiz_id, []).append((number, status, percentage))
@@ -376,9 +400,13 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
     )
 
 
-def _course_quizzes(course_id: Any, alias: str) -> tuple[list[Any], dict[str, str]]:
-    """The quizzes of the course or required by it, each annotated with two flags
-    (1 or 0) named by the returned dict: ``of_course`` and ``required``. One query."""
+def _course_quizzes_sql(
+    course_id: Any, alias: str
+) -> tuple[str, list[Any], Any, dict[str, str], Callable[[], QuerySet[Any]]]:
+    """The SQL of the quizzes of the course or required by it, its reader
+    (``None``: the instances need the queryset), the names of the two flags
+    (1 or 0) each quiz is annotated with (``of_course`` and ``required``) and
+    the function building the queryset."""
     adapter = get_content_adapter()
     quiz_model: Any = adapter.quiz_model
     flag = ex.free_names(quiz_model, ["of_course", "required"])
@@ -408,7 +436,18 @@ def _course_quizzes(course_id: Any, alias: str) -> tuple[list[Any], dict[str, st
         _compiled.method_key(adapter, "course_quizzes"),
         _compiled.method_key(adapter, "required_quizzes"),
     )
-    return _reads.instances(key, build, alias, [flag["of_course"], flag["required"]]), flag
+    extra = [flag["of_course"], flag["required"]]
+    sql, params, reader = _compiled.compiled(
+        key, adapter, build, lambda qs: _sql.compile_instances(qs, extra, alias)
+    )
+    return sql, params, reader, flag, build
+
+
+def _course_quizzes(course_id: Any, alias: str) -> tuple[list[Any], dict[str, str]]:
+    """The quizzes of the course or required by it, each annotated with two flags
+    (1 or 0) named by the returned dict: ``of_course`` and ``required``. One query."""
+    sql, params, reader, flag, build = _course_quizzes_sql(course_id, alias)
+    return (list(build()) if reader is None else reader.load(sql, params)), flag
 
 
 def get_progress_stats(user: Any, course: Any) -> dict[str, Any]:
