@@ -244,7 +244,7 @@ def quiz_grade_annotations(user: Any) -> dict:
 
 
 def _alias_quoter(compiler: Any) -> Any:
-    """How ``compiler`` quotes a table alias: ``quote_name`` from Django 6.0,
+    """How ``compiler`` quotes a table alias: ``quote_name`` from Django 6.1,
     ``quote_name_unless_alias`` before."""
     return getattr(compiler, "quote_name", None) or compiler.quote_name_unless_alias
 
