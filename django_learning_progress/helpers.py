@@ -353,7 +353,7 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
     adapter = get_content_adapter()
     alias = router.db_for_read(get_task_progress_model())
     quiz_alias = router.db_for_read(adapter.quiz_model)
-    sql, params, reader, flag, _build = _course_quizzes_sql(_reads.pk_of(course), quiz_alias)
+    sql, params, reader, flag, build = _course_quizzes_sql(_reads.pk_of(course), quiz_alias)
     if reader is not None and quiz_alias == alias:
         # The quizzes and the statement sent together: the statement reads
         # every attempt and override of the learner, and those at the
@@ -363,7 +363,8 @@ def get_course_progress(user: Any, course: Any) -> CourseProgress:
         keys = {quiz.pk for quiz in quizzes}
         attempts = [attempt for attempt in attempts if attempt[0] in keys]
     else:
-        quizzes = _course_quizzes(_reads.pk_of(course), quiz_alias)[0]
+        # The quizzes first (their keys filter the statement's attempts).
+        quizzes = list(build()) if reader is None else reader.load(sql, params)
         row, attempts, extras, _rows = _learner_course(
             user, course, [quiz.pk for quiz in quizzes], alias
         )
@@ -443,13 +444,6 @@ def _course_quizzes_sql(
         key, adapter, build, lambda qs: _sql.compile_instances(qs, extra, alias)
     )
     return sql, params, reader, flag, build
-
-
-def _course_quizzes(course_id: Any, alias: str) -> tuple[list[Any], dict[str, str]]:
-    """The quizzes of the course or required by it, each annotated with two flags
-    (1 or 0) named by the returned dict: ``of_course`` and ``required``. One query."""
-    sql, params, reader, flag, build = _course_quizzes_sql(course_id, alias)
-    return (list(build()) if reader is None else reader.load(sql, params)), flag
 
 
 def get_progress_stats(user: Any, course: Any) -> dict[str, Any]:
