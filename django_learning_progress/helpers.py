@@ -32,6 +32,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import RowNumber
+from django.db.models.query import EmptyQuerySet
 from django.utils import timezone
 
 from django_learning_progress import _batch, _compiled, _reads, _sql
@@ -417,7 +418,16 @@ def _course_quizzes_sql(
 
     def build() -> QuerySet[Any]:
         of_course = adapter.course_quizzes(course_id).order_by().values("pk")
-        required = adapter.required_quizzes(course_id).order_by().values("pk")
+        required_qs = adapter.required_quizzes(course_id)
+        if isinstance(required_qs, EmptyQuerySet):
+            # No quiz is required (the default): the course's quizzes, without
+            # the OR and the two CASE subqueries.
+            return (
+                manager.filter(pk__in=of_course)
+                .annotate(**{flag["of_course"]: Value(1), flag["required"]: Value(0)})
+                .order_by("pk")
+            )
+        required = required_qs.order_by().values("pk")
         return (
             manager.filter(Q(pk__in=of_course) | Q(pk__in=required))
             .annotate(

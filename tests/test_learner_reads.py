@@ -144,6 +144,32 @@ def test_a_setting_change_forgets_the_sql(learner: Any) -> None:
         assert not _compiled._entries
 
 
+def test_required_quizzes_switched_on_and_off_between_reads(learner: Any, monkeypatch: Any) -> None:
+    """With no quiz required the quizzes are read by a simpler query; turning
+    the requirement on and off between reads is seen by each read."""
+    tree = build_course(modules=1, lessons_per_module=2)
+    services.enroll(learner, tree.course)
+
+    def quiz_figures() -> tuple[int, int, int]:
+        progress = helpers.get_course_progress(learner, tree.course)
+        return progress.quizzes_total, progress.quizzes_required, progress.quizzes_met
+
+    assert quiz_figures() == (1, 0, 0)
+    options = {
+        "CONTENT_ADAPTER": "tests.testapp.adapter.TestAdapter",
+        "REQUIRE_QUIZZES_FOR_COMPLETION": True,
+    }
+    with override_settings(LEARNING_PROGRESS=options):
+        assert quiz_figures() == (1, 1, 0)
+    assert quiz_figures() == (1, 0, 0)
+    monkeypatch.setattr(
+        TestAdapter, "required_quizzes", lambda self, course: self.course_quizzes(course)
+    )
+    assert quiz_figures() == (1, 1, 0)
+    monkeypatch.undo()
+    assert quiz_figures() == (1, 0, 0)
+
+
 class RepeatingAdapter(TestAdapter):
     """``required_tasks`` through a many-valued join: a task comes once per question."""
 
