@@ -230,6 +230,7 @@ def measure(
 def explain(captured: list[dict]) -> tuple[list[str], float | None]:
     """The indexes PostgreSQL's plans use for the captured statements, and the highest
     estimated cost among them (``EXPLAIN``, not run)."""
+    import sqlparse
     from django.db import DatabaseError, connection, transaction
 
     if connection.vendor != "postgresql":
@@ -247,9 +248,11 @@ def explain(captured: list[dict]) -> tuple[list[str], float | None]:
             for value in node:
                 walk(value)
 
+    # One execute() may carry several statements (one learner's progress on
+    # PostgreSQL): each is explained on its own. sqlparse comes with Django.
+    statements = [s.rstrip("; ") for q in captured for s in sqlparse.split(q["sql"])]
     with connection.cursor() as cursor:
-        for query in captured:
-            sql = query["sql"]
+        for sql in statements:
             if sql.startswith("DECLARE ") and " CURSOR FOR " in sql:  # a server-side cursor
                 sql = sql.split(" CURSOR FOR ", 1)[1]
             if not sql.lstrip().upper().startswith(("SELECT", "WITH", "UPDATE", "DELETE")):
