@@ -4,7 +4,11 @@ For one page of learners the ORM spends longer building, compiling and
 reading these aggregates than the database spends running them (for 50
 learners on PostgreSQL: the task figures 2.2 ms against 1.3 ms, the best
 quiz grades 1.9 ms against 1.0 ms), and the roster page needs them on every
-request. One statement answers both:
+request. For one learner's course the same holds with a wider margin: the
+ORM's two nested queries took 33.0 ms against 17.1 ms for the naive code's
+nine plain ones (``python bench/run.py --db postgres --scale default``);
+this module's statement, with the quizzes' kept SQL, takes 2.4 ms against
+9.4 ms in one run of the same benchmark. One statement answers each:
 
 * tables and columns come from the models' ``_meta``, so swapped-in models
   work, and the database from the router, like any ORM read;
