@@ -469,6 +469,17 @@ def learner_course(
     return figures, attempts, extras, first_rows
 
 
+def sends_both(using: str) -> bool:
+    """Whether :func:`fetch_both` sends its two statements in one round trip on
+    database ``using``: PostgreSQL through psycopg 3 with client-side binding."""
+    connection: Any = connections[using]
+    return (
+        connection.vendor == "postgresql"
+        and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+        and getattr(connection.Database, "__name__", "") == "psycopg"
+    )
+
+
 def fetch_both(
     using: str, first: tuple[str, list[Any]], second: tuple[str, list[Any]]
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -483,11 +494,7 @@ def fetch_both(
     """
     connection: Any = connections[using]
     with connection.cursor() as cursor:
-        if (
-            connection.vendor == "postgresql"
-            and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
-            and getattr(connection.Database, "__name__", "") == "psycopg"
-        ):
+        if sends_both(using):
             cursor.execute(f"{first[0]}; {second[0]}", [*first[1], *second[1]])
             rows = cursor.fetchall()
             if not cursor.nextset():
