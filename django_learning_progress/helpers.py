@@ -419,28 +419,19 @@ def _course_quizzes_sql(
     def build() -> QuerySet[Any]:
         of_course = adapter.course_quizzes(course_id).order_by().values("pk")
         required_qs = adapter.required_quizzes(course_id)
-        if isinstance(required_qs, EmptyQuerySet):
-            # No quiz is required (the default): the course's quizzes, without
-            # the OR and the two CASE subqueries.
-            return (
-                manager.filter(pk__in=of_course)
-                .annotate(**{flag["of_course"]: Value(1), flag["required"]: Value(0)})
-                .order_by("pk")
-            )
-        required = required_qs.order_by().values("pk")
-        return (
-            manager.filter(Q(pk__in=of_course) | Q(pk__in=required))
-            .annotate(
-                **{
-                    # 1 or 0: MariaDB has no boolean to cast a constant CASE result to.
-                    flag["of_course"]: Case(
-                        When(pk__in=of_course, then=Value(1)), default=Value(0)
-                    ),
-                    flag["required"]: Case(When(pk__in=required, then=Value(1)), default=Value(0)),
-                }
-            )
-            .order_by("pk")
-        )
+        where = Q(pk__in=of_course)
+        # 1 or 0: MariaDB has no boolean to cast a constant CASE result to.
+        flags: dict[str, Any] = {flag["of_course"]: Value(1), flag["required"]: Value(0)}
+        if not isinstance(required_qs, EmptyQuerySet):
+            # Some quizzes are required (with none, the default, the course's
+            # quizzes are read without the OR and the two CASE subqueries).
+            required = required_qs.order_by().values("pk")
+            where |= Q(pk__in=required)
+            flags = {
+                flag["of_course"]: Case(When(pk__in=of_course, then=Value(1)), default=Value(0)),
+                flag["required"]: Case(When(pk__in=required, then=Value(1)), default=Value(0)),
+            }
+        return manager.filter(where).annotate(**flags).order_by("pk")
 
     key = (
         "quizzes",
